@@ -1,0 +1,60 @@
+# Loop QMS: `make run` sets up everything and serves the app; `make test` runs the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run install install-dev migrate seed test test-sqlite test-postgres lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed-demo --if-empty
+
+run: seed
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test-sqlite: install-dev
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+
+test-postgres: install-dev
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+		echo "== PostgreSQL run: $$TEST_DATABASE_URL"; \
+		$(BIN)/pytest; \
+	else \
+		echo "TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; \
+	fi
+
+test: lint test-sqlite test-postgres
+
+bench: install-dev
+	$(BIN)/python -m tests.benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

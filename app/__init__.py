@@ -1,0 +1,125 @@
+"""Loop QMS: the application factory. Wiring only; behaviour lives in the domain packages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.core.audit import start_request_context
+from app.core.permissions import Permission, can
+from app.extensions import csrf, db, login_manager
+from config import config_class, instance_dir
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app. `overrides` (tests) wins over environment variables and class defaults."""
+    app = Flask(__name__, instance_path=str(instance_dir()), instance_relative_config=False)
+    settings_class = config_class()
+    app.config.update(settings_class.load())
+    app.config["LOOP_ENV"] = settings_class.ENV_NAME
+    if overrides:
+        app.config.update(overrides)
+    _ensure_sqlite_folder(str(app.config["DATABASE_URL"]))
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _ensure_sqlite_folder(url: str) -> None:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.accounts.views import blueprint as accounts
+    from app.audit.views import blueprint as audit_views
+    from app.metrics.views import blueprint as metrics
+    from app.organisation.views import blueprint as organisation
+
+    for blueprint in (accounts, audit_views, metrics, organisation):
+        app.register_blueprint(blueprint)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    from app.accounts.views import enforce_session_timeouts
+
+    app.before_request(start_request_context)
+    app.before_request(enforce_session_timeouts)
+
+    @app.after_request
+    def commit_or_roll_back(response: Response) -> Response:
+        # One commit per request: everything a view's service did lands together, or nothing does.
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+            "font-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; "
+            "base-uri 'none'; frame-ancestors 'none'"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["X-Frame-Options"] = "DENY"
+        if app.config.get("HSTS"):
+            response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def form_expired(error: CSRFError) -> tuple[str, int]:
+        return render_template("errors/400.html", csrf=True), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+        code = error.code or 500
+        if code in (400, 403, 404, 405, 500):
+            template = f"errors/{code}.html" if code != 405 else "errors/404.html"
+            return render_template(template, error=error), code
+        return error
+
+    if app.config.get("TESTING"):
+        return  # let tests see the traceback instead of a polite page
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[str, int]:
+        db.session.rollback()
+        app.logger.exception("Unhandled error")
+        return render_template("errors/500.html"), 500
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from app.core.navigation import main_navigation
+
+    app.jinja_env.globals.update(can=can, Permission=Permission, main_navigation=main_navigation)
+
+    @app.template_filter("utc")
+    def format_utc(value: Any) -> str:
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+
+    @app.context_processor
+    def organisation_name() -> dict[str, Any]:
+        return {"org_name": app.config["ORG_NAME"]}

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length
+
+from app.core.permissions import Role
+
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
+class NewUserForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    full_name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    password = PasswordField(
+        "Initial password",
+        validators=[DataRequired(), Length(min=12, max=128)],
+        description="12 to 128 characters. Hand it over in person; the user can change it later.",
+    )
+
+
+class EditUserForm(FlaskForm):
+    full_name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
+    role = SelectField("Role", choices=ROLE_CHOICES, validators=[DataRequired()])
+    active = BooleanField("Active (may sign in)")
+    version = HiddenField()

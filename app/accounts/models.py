@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.audit import Audited
+from app.core.db import Base, TimestampMixin, UTCDateTime, VersionedMixin, enum_type, utcnow
+from app.core.permissions import Role
+
+
+class User(Audited, TimestampMixin, VersionedMixin, UserMixin, Base):
+    __tablename__ = "user_account"
+    __audit_redact__ = frozenset({"password_hash"})
+    __audit_exclude__ = frozenset({"updated_at", "version", "last_login_at"})
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(enum_type(Role, "role"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Bumped when the password changes or the account is deactivated: older sessions stop working.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=1)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def role_label(self) -> str:
+        return Role(self.role).label
+
+
+class LoginAttempt(Base):
+    """Every sign-in attempt, successful or not: the lockout and rate limit count these rows."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email", "attempted_at"),
+        Index("ix_login_attempt_remote_addr_at", "remote_addr", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    remote_addr: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    succeeded: Mapped[bool] = mapped_column(Boolean)

@@ -1,0 +1,261 @@
+"""Accounts: creating users, signing in with throttling, roles and deactivation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+
+from app.accounts.models import LoginAttempt, User
+from app.core.audit import AuditAction, acting_as, record_event
+from app.core.db import ensure_current_version, utcnow
+from app.core.errors import ServiceError
+from app.core.permissions import Role
+from app.extensions import db
+
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 128
+
+# argon2id at OWASP's minimum profile (m=19 MiB, t=2, p=1).
+password_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# Verified against when the e-mail is unknown, so a miss costs the same time as a wrong password.
+_DUMMY_HASH = password_hasher.hash("loop-qms-dummy-password")
+
+GENERIC_SIGN_IN_ERROR = (
+    "The e-mail or password is not right, or sign-in is paused after repeated failures. "
+    "Check them and try again in a few minutes."
+)
+
+
+def normalise_email(email: str) -> str:
+    """Lower-cased, validated e-mail address (no DNS look-up); raises ServiceError if malformed."""
+    try:
+        return validate_email(
+            email.strip(), check_deliverability=False, globally_deliverable=False
+        ).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ServiceError(f"Not a valid e-mail address: {exc}", field="email") from None
+
+
+def check_password_policy(password: str) -> None:
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise ServiceError(
+            f"Passwords need at least {PASSWORD_MIN_LENGTH} characters.", field="password"
+        )
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise ServiceError(
+            f"Passwords may have at most {PASSWORD_MAX_LENGTH} characters.", field="password"
+        )
+
+
+def hash_password(password: str) -> str:
+    check_password_policy(password)
+    return password_hasher.hash(password)
+
+
+def password_matches(user: User, password: str) -> bool:
+    try:
+        return password_hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(email: str, full_name: str, role: Role | str, password: str) -> User:
+    """Create an active user. Refuses a taken e-mail, a bad role or a password outside 12–128."""
+    address = normalise_email(email)
+    if not full_name.strip():
+        raise ServiceError("A full name is required.", field="full_name")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise ServiceError(
+            f"Unknown role {role!r}; choose one of {', '.join(r.value for r in Role)}.",
+            field="role",
+        ) from None
+    if get_user_by_email(address) is not None:
+        raise ServiceError("A user with this e-mail already exists.", field="email")
+    user = User(
+        email=address,
+        full_name=full_name.strip(),
+        role=role,
+        active=True,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _active_admin_count() -> int:
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(User).where(User.role == Role.ADMIN, User.active)
+        )
+        or 0
+    )
+
+
+def _refuse_losing_last_admin(user: User) -> None:
+    if user.role == Role.ADMIN and user.active and _active_admin_count() <= 1:
+        raise ServiceError("This is the last active administrator; appoint another one first.")
+
+
+def change_role(user: User, role: Role | str) -> User:
+    role = Role(role)
+    if role == user.role:
+        return user
+    if role != Role.ADMIN:
+        _refuse_losing_last_admin(user)
+    user.role = role
+    db.session.flush()
+    return user
+
+
+def set_active(user: User, active: bool) -> User:
+    """Deactivate (sessions end at the next request) or reactivate a user."""
+    if active == user.active:
+        return user
+    if not active:
+        _refuse_losing_last_admin(user)
+        user.session_epoch += 1
+    user.active = active
+    db.session.flush()
+    return user
+
+
+def set_password(user: User, password: str) -> User:
+    user.password_hash = hash_password(password)
+    user.session_epoch += 1
+    db.session.flush()
+    return user
+
+
+def update_user(
+    user: User,
+    *,
+    acting_user: User,
+    full_name: str,
+    role: Role | str,
+    active: bool,
+    expected_version: object,
+) -> User:
+    """Apply an administrator's edit of an account, refusing stale edits and self-lockout."""
+    ensure_current_version(user, expected_version, f"The account of {user.full_name}")
+    if not full_name.strip():
+        raise ServiceError("A full name is required.", field="full_name")
+    if user.id == acting_user.id and (not active or Role(role) != user.role):
+        raise ServiceError("You cannot deactivate your own account or change your own role.")
+    user.full_name = full_name.strip()
+    change_role(user, role)
+    set_active(user, active)
+    return user
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    user: User | None
+
+    @property
+    def ok(self) -> bool:
+        return self.user is not None
+
+
+@dataclass(frozen=True)
+class ThrottleSettings:
+    lockout_threshold: int = 5
+    lockout_window: timedelta = timedelta(minutes=15)
+    ip_limit: int = 30
+    ip_window: timedelta = timedelta(minutes=15)
+
+
+def _recent_failures(*, email: str | None = None, remote_addr: str | None = None, since) -> int:
+    query = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.attempted_at >= since, LoginAttempt.succeeded.is_(False))
+    )
+    if email is not None:
+        last_success = db.session.scalar(
+            select(func.max(LoginAttempt.attempted_at)).where(
+                LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
+            )
+        )
+        if last_success is not None and last_success > since:
+            since = last_success
+        query = query.where(LoginAttempt.email == email, LoginAttempt.attempted_at >= since)
+    if remote_addr is not None:
+        query = query.where(LoginAttempt.remote_addr == remote_addr)
+    return db.session.scalar(query) or 0
+
+
+def sign_in(
+    email: str, password: str, remote_addr: str, throttle: ThrottleSettings
+) -> SignInResult:
+    """Check credentials, with lockout per e-mail and a rate limit per address.
+
+    Every attempt is stored; the counts live in the database, so the limits hold across workers
+    and hosts. The caller shows one generic message on failure whatever the cause, so nobody can
+    learn which e-mail addresses have accounts. Failures and successes go to the audit trail.
+    """
+    address = email.strip().lower()[:254]
+    now = utcnow()
+    locked = (
+        _recent_failures(email=address, since=now - throttle.lockout_window)
+        >= throttle.lockout_threshold
+    )
+    rate_limited = (
+        _recent_failures(remote_addr=remote_addr, since=now - throttle.ip_window)
+        >= throttle.ip_limit
+    )
+    user = get_user_by_email(address)
+    if user is None:
+        _verify_dummy(password)
+        credentials_ok = False
+    else:
+        credentials_ok = password_matches(user, password) and user.active
+    succeeded = credentials_ok and not locked and not rate_limited
+    db.session.add(
+        LoginAttempt(email=address, remote_addr=remote_addr, attempted_at=now, succeeded=succeeded)
+    )
+    if not succeeded:
+        why = "locked" if locked else "rate_limited" if rate_limited else "bad_credentials"
+        if why == "bad_credentials" and user is not None and not user.active:
+            why = "inactive"
+        with acting_as(address or "anonymous", user.id if user else None):
+            record_event(
+                db.session,
+                AuditAction.LOGIN_FAILED,
+                "user_account",
+                user.id if user else None,
+                changes={"email": address, "cause": why},
+            )
+        db.session.flush()
+        return SignInResult(None)
+    assert user is not None
+    user.last_login_at = now
+    if password_hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = password_hasher.hash(password)
+    with acting_as(user.email, user.id):
+        record_event(db.session, AuditAction.LOGIN, "user_account", user.id)
+    db.session.flush()
+    return SignInResult(user)
+
+
+def _verify_dummy(password: str) -> bool:
+    try:
+        return password_hasher.verify(_DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def record_sign_out(user: User) -> None:
+    with acting_as(user.email, user.id):
+        record_event(db.session, AuditAction.LOGOUT, "user_account", user.id)

@@ -1,0 +1,231 @@
+"""Database plumbing: the declarative base, typed column aliases, mixins, engine and session.
+
+One engine per application, one session per application context. Services change records and
+`flush()`; the request (or CLI command, or job) commits once at the end.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+from flask import Flask, current_app
+from flask.globals import app_ctx
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    declared_attr,
+    mapped_column,
+    scoped_session,
+    sessionmaker,
+)
+from sqlalchemy.pool import NullPool
+
+T = TypeVar("T")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always UTC-aware in Python, whatever the database keeps.
+
+    SQLite has no time zones, so values are stored as naive UTC there; PostgreSQL gets timestamptz.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where a UTC timestamp is required")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def enum_type(enum_class: type[enum.Enum], name: str) -> Enum:
+    """An enum stored by value as a string, with a CHECK constraint listing the allowed values."""
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(member.value) for member in enum_class),
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+utc_timestamp = Annotated[datetime, mapped_column(UTCDateTime())]
+created_at_column = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow)]
+str_name = Annotated[str, mapped_column(String(200))]
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+    def __repr__(self) -> str:
+        identity = getattr(self, "id", None)
+        return f"<{type(self).__name__} id={identity!r}>"
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class VersionedMixin:
+    """Optimistic locking: a save based on a stale version is refused by the database layer."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.version}
+
+
+class AppBoundSession(Session):
+    """A session that finds its engine (or a test's connection) through the current app."""
+
+    def get_bind(
+        self, mapper: Any = None, clause: Any = None, bind: Any = None, **kwargs: Any
+    ) -> Any:
+        if bind is not None:
+            return bind
+        return current_app.extensions["loop_db"].bind
+
+
+def _app_context_id() -> int:
+    return id(app_ctx._get_current_object())
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin (see "begin").
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # IMMEDIATE takes the write lock up front: concurrent writers wait for the busy timeout
+        # instead of failing with "database is locked" when a read turns into a write.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None)
+        _configure_sqlite(engine, busy_timeout_ms)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+class Database:
+    """The app's engine and its per-application-context session."""
+
+    def __init__(self) -> None:
+        self.session: scoped_session[Session] = scoped_session(
+            # create_savepoint: when tests bind sessions to a connection inside an outer
+            # transaction, a commit releases a savepoint and the test's rollback undoes all.
+            sessionmaker(
+                class_=AppBoundSession,
+                expire_on_commit=False,
+                join_transaction_mode="create_savepoint",
+            ),
+            scopefunc=_app_context_id,
+        )
+
+    def init_app(self, app: Flask) -> None:
+        url = str(app.config["DATABASE_URL"])
+        engine = make_engine(
+            url, busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30_000))
+        )
+        app.extensions["loop_db"] = BoundDatabase(engine)
+
+        @app.teardown_appcontext
+        def _remove_session(exc: BaseException | None) -> None:
+            self.session.remove()
+
+    @staticmethod
+    def engine() -> Engine:
+        return current_app.extensions["loop_db"].engine
+
+    def get_or_404(self, model: type[T], ident: object) -> T:
+        from flask import abort
+
+        record = self.session.get(model, ident)
+        if record is None:
+            abort(404)
+        return record
+
+
+class BoundDatabase:
+    """Per-app state: the engine, and in tests a connection that sessions bind to instead."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.test_connection: Connection | None = None
+
+    @property
+    def bind(self) -> Engine | Connection:
+        return self.test_connection if self.test_connection is not None else self.engine
+
+
+def ensure_current_version(record: VersionedMixin, expected: object, label: str) -> None:
+    """Refuse a save made from a stale copy of `record` (optimistic locking for forms and the API).
+
+    `expected` is the version the editor loaded; anything other than the current one means someone
+    else saved in between, and their change must not be overwritten silently.
+    """
+    from app.core.errors import StaleRecord
+
+    try:
+        expected_version = int(str(expected))
+    except (TypeError, ValueError):
+        raise StaleRecord(f"{label} could not be saved: the form is missing its version.") from None
+    if expected_version != record.version:
+        raise StaleRecord(
+            f"{label} was changed by someone else since you opened it. "
+            "Reload the page to see the current version, then make your change again."
+        )

@@ -1,0 +1,21 @@
+"""Glue between services and WTForms that every domain's views share."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+
+from app.core.errors import ServiceError
+from app.extensions import db
+
+
+def apply_service_error(form: FlaskForm, error: ServiceError) -> None:
+    """Undo the refused change and show the service's message on its field (or above the form).
+
+    The rollback means the page re-renders from the stored record, never from half-applied edits.
+    """
+    db.session.rollback()
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)

@@ -1,0 +1,1 @@
+"""KPIs, objectives and the dashboard."""

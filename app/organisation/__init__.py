@@ -1,0 +1,1 @@
+"""Sites, processes, customers and the eight TQM principles."""

@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import enum
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.core.audit import Audited
+from app.core.db import Base, TimestampMixin, VersionedMixin, enum_type
+
+
+class Site(Audited, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "site"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    address: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    processes: Mapped[list[Process]] = relationship(back_populates="site")
+
+
+class Process(Audited, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "process"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    owner: Mapped[User | None] = relationship()
+    site: Mapped[Site | None] = relationship(back_populates="processes")
+
+
+class CustomerSegment(enum.StrEnum):
+    CONSUMER = "consumer"
+    SMALL_BUSINESS = "small_business"
+    ENTERPRISE = "enterprise"
+    PUBLIC_SECTOR = "public_sector"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Customer(Audited, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "customer"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    segment: Mapped[CustomerSegment] = mapped_column(
+        enum_type(CustomerSegment, "customer_segment"), index=True
+    )
+    annual_value: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
+    customer_since: Mapped[date | None] = mapped_column(Date)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+
+
+class TQMPrinciple(Audited, Base):
+    """The eight TQM principles: reference data seeded by the first migration."""
+
+    __tablename__ = "tqm_principle"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text)

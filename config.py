@@ -1,0 +1,168 @@
+"""Settings for Loop QMS.
+
+Every setting has a default here and can be overridden by an environment variable of the same name.
+`LOOP_ENV` picks the class: `development` (default), `production` or `testing`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+DEFAULT_INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+def instance_dir() -> Path:
+    return Path(os.environ.get("LOOP_INSTANCE_DIR", DEFAULT_INSTANCE_DIR))
+
+
+def _development_secret_key() -> str:
+    """A key generated once and kept in the instance folder, so sessions survive restarts."""
+    path = instance_dir() / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+class Config:
+    ENV_NAME = "base"
+    ORG_NAME = "Loop QMS"
+    DATABASE_URL = ""
+    SECRET_KEY = ""
+    LOOP_SCHEDULER = "embedded"
+
+    # Sessions: idle and absolute timeouts are enforced by app.accounts on every request.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+
+    # Login throttling, counted in the database so every worker and host sees the same counts.
+    LOGIN_LOCKOUT_THRESHOLD = 5
+    LOGIN_LOCKOUT_WINDOW = timedelta(minutes=15)
+    LOGIN_IP_LIMIT = 30
+    LOGIN_IP_WINDOW = timedelta(minutes=15)
+
+    HSTS = False
+    WTF_CSRF_TIME_LIMIT = 3600 * 8
+    PAGE_SIZE = 50
+
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_USE_TLS = False
+    MAIL_FROM = "loop-qms@localhost"
+
+    SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+    @classmethod
+    def load(cls) -> dict[str, object]:
+        """The settings of this class, with environment variables applied on top."""
+        settings: dict[str, object] = {
+            key: getattr(cls, key) for key in dir(cls) if key.isupper() and not key.startswith("_")
+        }
+        settings["ORG_NAME"] = os.environ.get("LOOP_ORG_NAME", cls.ORG_NAME)
+        settings["DATABASE_URL"] = os.environ.get("DATABASE_URL") or cls.default_database_url()
+        settings["LOOP_SCHEDULER"] = os.environ.get("LOOP_SCHEDULER", cls.LOOP_SCHEDULER)
+        if settings["LOOP_SCHEDULER"] not in {"embedded", "off"}:
+            raise RuntimeError("LOOP_SCHEDULER must be 'embedded' or 'off'")
+        settings["SECRET_KEY"] = os.environ.get("SECRET_KEY") or cls.default_secret_key()
+        settings["MAIL_SERVER"] = os.environ.get("MAIL_SERVER", cls.MAIL_SERVER)
+        settings["MAIL_PORT"] = _env_int("MAIL_PORT", cls.MAIL_PORT)
+        settings["MAIL_USERNAME"] = os.environ.get("MAIL_USERNAME", cls.MAIL_USERNAME)
+        settings["MAIL_PASSWORD"] = os.environ.get("MAIL_PASSWORD", cls.MAIL_PASSWORD)
+        settings["MAIL_USE_TLS"] = _env_bool("MAIL_USE_TLS", cls.MAIL_USE_TLS)
+        settings["MAIL_FROM"] = os.environ.get("MAIL_FROM", cls.MAIL_FROM)
+        settings["SESSION_COOKIE_SECURE"] = _env_bool(
+            "SESSION_COOKIE_SECURE", cls.SESSION_COOKIE_SECURE
+        )
+        settings["SESSION_IDLE_TIMEOUT"] = timedelta(
+            minutes=_env_int(
+                "SESSION_IDLE_MINUTES", int(cls.SESSION_IDLE_TIMEOUT.total_seconds() // 60)
+            )
+        )
+        settings["SESSION_ABSOLUTE_TIMEOUT"] = timedelta(
+            hours=_env_int(
+                "SESSION_ABSOLUTE_HOURS", int(cls.SESSION_ABSOLUTE_TIMEOUT.total_seconds() // 3600)
+            )
+        )
+        settings["PAGE_SIZE"] = _env_int("PAGE_SIZE", cls.PAGE_SIZE)
+        return settings
+
+    @classmethod
+    def default_database_url(cls) -> str:
+        return f"sqlite:///{instance_dir() / 'loop.sqlite3'}"
+
+    @classmethod
+    def default_secret_key(cls) -> str:
+        return _development_secret_key()
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    HSTS = True
+
+    @classmethod
+    def default_secret_key(cls) -> str:
+        raise RuntimeError(
+            "SECRET_KEY is not set: production refuses to start without one "
+            "(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+
+
+class TestingConfig(Config):
+    ENV_NAME = "testing"
+    TESTING = True
+    LOOP_SCHEDULER = "off"
+
+    @classmethod
+    def default_secret_key(cls) -> str:
+        return "testing-secret-key-not-for-production"
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def config_class() -> type[Config]:
+    name = os.environ.get("LOOP_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"LOOP_ENV must be one of {', '.join(CONFIGS)}, got {name!r}") from None

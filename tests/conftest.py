@@ -1,0 +1,151 @@
+"""Test fixtures.
+
+The suite runs on SQLite always and on PostgreSQL when TEST_DATABASE_URL is set. Each run gets its
+own database (a temporary SQLite file, or a fresh PostgreSQL schema), migrated once with the real
+`flask db upgrade`. Most tests run inside an outer transaction that is rolled back afterwards; tests
+that need real commits across processes or threads ask for `fresh_database_url`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+os.environ["LOOP_ENV"] = "testing"
+os.environ.setdefault("LOOP_INSTANCE_DIR", "/tmp/loop-qms-test-instance")
+
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from tests import factories  # noqa: E402
+
+TEST_PASSWORD = factories.TEST_PASSWORD
+
+
+def postgres_base_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+def is_postgres() -> bool:
+    return postgres_base_url() is not None
+
+
+class DatabaseFactory:
+    """Makes empty, migrated databases of the kind this run tests, and removes them afterwards."""
+
+    def __init__(self, tmp_dir: Path) -> None:
+        self.tmp_dir = tmp_dir
+        self.schemas: list[str] = []
+
+    def new_url(self) -> str:
+        base = postgres_base_url()
+        if base is None:
+            return f"sqlite:///{self.tmp_dir / f'loop-{uuid.uuid4().hex[:8]}.sqlite3'}"
+        schema = f"loop_test_{uuid.uuid4().hex[:10]}"
+        engine = create_engine(base)
+        with engine.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        engine.dispose()
+        self.schemas.append(schema)
+        separator = "&" if "?" in base else "?"
+        return f"{base}{separator}options={quote(f'-csearch_path={schema}')}"
+
+    def new_migrated_app(self, **overrides: object) -> Flask:
+        app = create_app({"DATABASE_URL": self.new_url(), "WTF_CSRF_ENABLED": False, **overrides})
+        result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        return app
+
+    def drop_all(self) -> None:
+        base = postgres_base_url()
+        if base is None or not self.schemas:
+            return
+        engine = create_engine(base)
+        with engine.begin() as connection:
+            for schema in self.schemas:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(tmp_path_factory.mktemp("databases"))
+    yield factory
+    factory.drop_all()
+
+
+@pytest.fixture(scope="session")
+def app(databases: DatabaseFactory) -> Flask:
+    """The app most tests use: one migrated database, CSRF off (a dedicated test covers it)."""
+    return databases.new_migrated_app()
+
+
+@pytest.fixture()
+def db_connection(app: Flask) -> Iterator[None]:
+    """Everything the test and its requests write happens in one transaction, rolled back after."""
+    bound = app.extensions["loop_db"]
+    connection = bound.engine.connect()
+    transaction = connection.begin()
+    bound.test_connection = connection
+    try:
+        yield
+    finally:
+        bound.test_connection = None
+        with app.app_context():
+            db.session.remove()
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture()
+def session(app: Flask, db_connection: None) -> Iterator[Session]:
+    """A database session inside an app context, for service-level tests."""
+    with app.app_context():
+        yield db.session()
+        db.session.remove()
+
+
+@pytest.fixture()
+def client(app: Flask, db_connection: None) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def make_user(app: Flask, db_connection: None):
+    """Create a user (committed into the test's transaction): make_user(role, email=..., ...)."""
+
+    def make(role: str = "quality_lead", **fields: object):
+        with app.app_context():
+            user = factories.create_user(role=role, **fields)
+            db.session.commit()
+            return user
+
+    return make
+
+
+@pytest.fixture()
+def login(client: FlaskClient, make_user):
+    """Sign the test client in as a new user of `role`; returns the user."""
+
+    def sign_in(role: str = "quality_lead", **fields: object):
+        user = make_user(role, **fields)
+        response = client.post("/login", data={"email": user.email, "password": TEST_PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return sign_in
+
+
+@pytest.fixture()
+def fresh_database_url(databases: DatabaseFactory) -> str:
+    """An empty, unmigrated database URL whose writes really commit (for multi-process tests)."""
+    return databases.new_url()
