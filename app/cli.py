@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.core.audit import acting_as
 from app.core.errors import ServiceError
@@ -181,6 +181,7 @@ def audit_verify() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing (and say so) when users exist already.")
 @in_transaction("system:seed-demo")
 def seed_demo(if_empty: bool) -> None:

@@ -19,14 +19,14 @@ import pytest
 os.environ["LOOP_ENV"] = "testing"
 os.environ.setdefault("LOOP_INSTANCE_DIR", "/tmp/loop-qms-test-instance")
 
-from flask import Flask  # noqa: E402
-from flask.testing import FlaskClient  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
 
-from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
-from tests import factories  # noqa: E402
+from app import create_app
+from app.extensions import db
+from tests import factories
 
 TEST_PASSWORD = factories.TEST_PASSWORD
 

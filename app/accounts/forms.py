@@ -4,9 +4,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from app.core.forms import select_choices
 from app.core.permissions import Role
 
-ROLE_CHOICES = [(role.value, role.label) for role in Role]
+ROLE_CHOICES = select_choices([(role.value, role.label) for role in Role])
 
 
 class LoginForm(FlaskForm):

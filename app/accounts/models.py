@@ -14,7 +14,6 @@ from app.core.permissions import Role
 class User(Audited, TimestampMixin, VersionedMixin, UserMixin, Base):
     __tablename__ = "user_account"
     __audit_redact__ = frozenset({"password_hash"})
-    __audit_exclude__ = frozenset({"updated_at", "version", "last_login_at"})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -24,7 +23,6 @@ class User(Audited, TimestampMixin, VersionedMixin, UserMixin, Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     # Bumped when the password changes or the account is deactivated: older sessions stop working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=1)
-    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def is_active(self) -> bool:  # Flask-Login asks this

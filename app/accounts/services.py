@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -62,6 +62,17 @@ def password_matches(user: User, password: str) -> bool:
         return password_hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def last_sign_ins() -> dict[str, datetime]:
+    """When each e-mail last signed in successfully (kept off the user row, so signing in never
+    makes an administrator's open edit of that account stale)."""
+    rows = db.session.execute(
+        select(LoginAttempt.email, func.max(LoginAttempt.attempted_at))
+        .where(LoginAttempt.succeeded.is_(True))
+        .group_by(LoginAttempt.email)
+    )
+    return {email: attempted_at for email, attempted_at in rows}
 
 
 def get_user_by_email(email: str) -> User | None:
@@ -240,7 +251,6 @@ def sign_in(
         db.session.flush()
         return SignInResult(None)
     assert user is not None
-    user.last_login_at = now
     if password_hasher.check_needs_rehash(user.password_hash):
         user.password_hash = password_hasher.hash(password)
     with acting_as(user.email, user.id):

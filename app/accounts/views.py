@@ -127,7 +127,9 @@ def logout() -> Response:
 @requires(Permission.USERS_MANAGE)
 def user_list() -> str:
     users = db.session.scalars(select(User).order_by(User.active.desc(), User.full_name)).all()
-    return render_template("accounts/user_list.html", users=users)
+    return render_template(
+        "accounts/user_list.html", users=users, last_sign_ins=services.last_sign_ins()
+    )
 
 
 @blueprint.route("/admin/users/new", methods=["GET", "POST"])

@@ -5,6 +5,7 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
 from app.core.audit import AuditAction
+from app.core.forms import select_choices
 
 
 class EventFilterForm(FlaskForm):
@@ -13,12 +14,15 @@ class EventFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    record_type = SelectField("Record type", choices=[("", "Any")], validators=[Optional()])
+    record_type = SelectField(
+        "Record type", choices=select_choices([("", "Any")]), validators=[Optional()]
+    )
     actor = StringField("Actor", validators=[Optional(), Length(max=200)])
     action = SelectField(
         "Action",
-        choices=[("", "Any")]
-        + [(action.value, action.value.replace("_", " ")) for action in AuditAction],
+        choices=select_choices(
+            [("", "Any")] + [(a.value, a.value.replace("_", " ")) for a in AuditAction]
+        ),
         validators=[Optional()],
     )
     date_from = DateField("From", validators=[Optional()])

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, render_template, request
 from app.audit import services
 from app.audit.forms import EventFilterForm
 from app.core.audit import AuditAction
+from app.core.forms import select_choices
 from app.core.pagination import parse_page_number
 from app.core.permissions import Permission, requires
 
@@ -15,7 +16,9 @@ blueprint = Blueprint("audit", __name__, template_folder="templates")
 @requires(Permission.AUDIT_VIEW)
 def event_list() -> tuple[str, int]:
     form = EventFilterForm(request.args)
-    form.record_type.choices = [("", "Any")] + [(t, t) for t in services.record_types()]
+    form.record_type.choices = select_choices(
+        [("", "Any")] + [(t, t) for t in services.record_types()]
+    )
     if request.args and not form.validate():
         return render_template("audit/event_list.html", form=form, page=None, args={}), 422
     filters = services.EventFilters(

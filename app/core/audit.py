@@ -266,8 +266,11 @@ def record_type_of(obj: object) -> str:
 
 
 def _identity(obj: object) -> str | None:
-    identity = inspect(obj).identity
-    if not identity:
+    # Read the primary key from the instance: during after_flush a new object's identity key is
+    # not assigned yet, but its freshly inserted key columns are.
+    state = inspect(obj)
+    identity = state.mapper.primary_key_from_instance(obj)
+    if not identity or any(part is None for part in identity):
         return None
     return ",".join(str(part) for part in identity)
 

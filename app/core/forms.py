@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 
 from app.core.errors import ServiceError
 from app.extensions import db
@@ -19,3 +20,8 @@ def apply_service_error(form: FlaskForm, error: ServiceError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def select_choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select options."""
+    return [SelectChoice(value, label) for value, label in pairs]

@@ -1,0 +1,49 @@
+"""The migrations build the schema the models describe, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import select
+
+import app.models  # noqa: F401
+from app.core.db import Base
+from app.core.migration_support import compare_type
+from app.organisation.models import TQMPrinciple
+
+
+def test_models_and_migrations_agree(app):
+    engine = app.extensions["loop_db"].engine
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": compare_type})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_db_check_command_agrees(app):
+    result = app.test_cli_runner().invoke(args=["db", "check"])
+    assert result.exit_code == 0, result.output
+    assert "Models and migrations agree." in result.output
+
+
+def test_the_first_migration_seeds_the_eight_tqm_principles(session):
+    principles = session.scalars(select(TQMPrinciple).order_by(TQMPrinciple.id)).all()
+    assert [p.name for p in principles] == [
+        "Customer-focused",
+        "Total employee involvement",
+        "Process-centered",
+        "Integrated processes",
+        "Strategic and systematic approach",
+        "Continual improvement",
+        "Fact-based decision making",
+        "Communications",
+    ]
+    assert principles[0].description == "The customer determines the level of quality."
+
+
+def test_downgrade_to_base_and_upgrade_again(databases):
+    app = databases.new_migrated_app()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "downgrade", "base"]).exit_code == 0
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
