@@ -82,6 +82,9 @@ class Config:
     MAIL_FROM = "loop-qms@localhost"
 
     SQLITE_BUSY_TIMEOUT_MS = 30_000
+    # How many reverse proxies (load balancers) stand in front of the app and may be trusted to
+    # report the client's address; 0 means the app faces clients directly.
+    LOOP_TRUSTED_PROXIES = 0
 
     @classmethod
     def load(cls) -> dict[str, object]:
@@ -115,6 +118,9 @@ class Config:
             )
         )
         settings["PAGE_SIZE"] = _env_int("PAGE_SIZE", cls.PAGE_SIZE)
+        settings["LOOP_TRUSTED_PROXIES"] = _env_int(
+            "LOOP_TRUSTED_PROXIES", cls.LOOP_TRUSTED_PROXIES
+        )
         return settings
 
     @classmethod

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.core.audit import start_request_context
 from app.core.permissions import Permission, can
@@ -24,6 +25,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if overrides:
         app.config.update(overrides)
     _ensure_sqlite_folder(str(app.config["DATABASE_URL"]))
+    proxies = int(app.config["LOOP_TRUSTED_PROXIES"])
+    if proxies:
+        # Sign-in rate limits and the audit trail need the client's address, not the proxy's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     db.init_app(app)
     csrf.init_app(app)
