@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         # Sign-in rate limits and the audit trail need the client's address, not the proxy's.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
+    importlib.import_module("app.models")  # every model mapped before the first query
+
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
@@ -54,10 +57,23 @@ def _ensure_sqlite_folder(url: str) -> None:
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import blueprint as accounts
     from app.audit.views import blueprint as audit_views
+    from app.capa.views import blueprint as capa
+    from app.complaints.views import blueprint as complaints
     from app.metrics.views import blueprint as metrics
+    from app.nonconformities.views import blueprint as nonconformities
     from app.organisation.views import blueprint as organisation
+    from app.rca.views import blueprint as rca
 
-    for blueprint in (accounts, audit_views, metrics, organisation):
+    for blueprint in (
+        accounts,
+        audit_views,
+        metrics,
+        organisation,
+        complaints,
+        nonconformities,
+        rca,
+        capa,
+    ):
         app.register_blueprint(blueprint)
 
 

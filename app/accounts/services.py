@@ -11,10 +11,11 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 
 from app.accounts.models import LoginAttempt, User
-from app.core.audit import AuditAction, acting_as, record_event
+from app.core.audit import AuditAction, acting_as, current_context, record_event, record_type_of
 from app.core.db import ensure_current_version, utcnow
 from app.core.errors import ServiceError
-from app.core.permissions import Role
+from app.core.permissions import Permission, Role, role_can
+from app.core.signatures import Signature, SignatureMeaning, record_signature
 from app.extensions import db
 
 PASSWORD_MIN_LENGTH = 12
@@ -269,3 +270,52 @@ def _verify_dummy(password: str) -> bool:
 def record_sign_out(user: User) -> None:
     with acting_as(user.email, user.id):
         record_event(db.session, AuditAction.LOGOUT, "user_account", user.id)
+
+
+SIGNATURE_PASSWORD_ERROR = "The password is not right; nothing was signed."
+
+
+def sign_record(
+    record: object,
+    signer: User,
+    password: str,
+    meaning: str,
+    purpose: str,
+) -> Signature:
+    """Sign `record` as `signer` after re-checking their password (21 CFR Part 11 style).
+
+    A wrong password signs nothing and counts as a failed sign-in attempt, so the signing form
+    cannot be used to guess passwords past the lockout."""
+    try:
+        meaning = SignatureMeaning(meaning)
+    except ValueError:
+        raise ServiceError("Choose what the signature means.", field="meaning") from None
+    if not role_can(signer.role, Permission.RECORDS_SIGN):
+        raise ServiceError("Your role may not sign records.")
+    if not signer.active or not password_matches(signer, password):
+        db.session.add(
+            LoginAttempt(
+                email=signer.email,
+                remote_addr=current_context().remote_addr or "",
+                attempted_at=utcnow(),
+                succeeded=False,
+            )
+        )
+        raise ServiceError(SIGNATURE_PASSWORD_ERROR, field="password")
+    return record_signature(db.session, record, signer, meaning, purpose)
+
+
+def signatures_of(record: object) -> list[Signature]:
+    """The record's signatures, oldest first."""
+    from sqlalchemy import inspect as sa_inspect
+
+    return list(
+        db.session.scalars(
+            select(Signature)
+            .where(
+                Signature.record_type == record_type_of(record),
+                Signature.record_id == str(sa_inspect(record).identity[0]),
+            )
+            .order_by(Signature.signed_at)
+        )
+    )

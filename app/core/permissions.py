@@ -39,9 +39,16 @@ class Permission(enum.StrEnum):
     CUSTOMERS_MANAGE = "customers:manage"
     USERS_MANAGE = "users:manage"
     AUDIT_VIEW = "audit:view"
+    # The quality loop: complaints, nonconformities, analyses, CAPAs.
+    RECORDS_VIEW = "records:view"
+    RECORDS_CREATE = "records:create"
+    RECORDS_MANAGE = "records:manage"
+    RECORDS_SIGN = "records:sign"
+    RECORDS_EXPORT = "records:export"
+    CATEGORIES_MANAGE = "categories:manage"
 
 
-_EVERYONE = {Permission.DASHBOARD_VIEW, Permission.ORGANISATION_VIEW}
+_EVERYONE = {Permission.DASHBOARD_VIEW, Permission.ORGANISATION_VIEW, Permission.RECORDS_VIEW}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(
@@ -51,12 +58,27 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CUSTOMERS_MANAGE,
             Permission.USERS_MANAGE,
             Permission.AUDIT_VIEW,
+            Permission.CATEGORIES_MANAGE,
+            Permission.RECORDS_EXPORT,
         }
     ),
-    Role.QUALITY_LEAD: frozenset(_EVERYONE | {Permission.CUSTOMERS_MANAGE, Permission.AUDIT_VIEW}),
-    Role.CONTRIBUTOR: frozenset(_EVERYONE),
+    Role.QUALITY_LEAD: frozenset(
+        _EVERYONE
+        | {
+            Permission.CUSTOMERS_MANAGE,
+            Permission.AUDIT_VIEW,
+            Permission.RECORDS_CREATE,
+            Permission.RECORDS_MANAGE,
+            Permission.RECORDS_SIGN,
+            Permission.RECORDS_EXPORT,
+            Permission.CATEGORIES_MANAGE,
+        }
+    ),
+    # Contributors record failures; they change other records only where assigned (see
+    # app.core.workflow's assignee_may and each domain's may_edit).
+    Role.CONTRIBUTOR: frozenset(_EVERYONE | {Permission.RECORDS_CREATE}),
     # The auditor reads everything and changes nothing: no permission here may write.
-    Role.AUDITOR: frozenset(_EVERYONE | {Permission.AUDIT_VIEW}),
+    Role.AUDITOR: frozenset(_EVERYONE | {Permission.AUDIT_VIEW, Permission.RECORDS_EXPORT}),
 }
 
 

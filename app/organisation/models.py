@@ -70,3 +70,15 @@ class TQMPrinciple(Audited, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     description: Mapped[str] = mapped_column(Text)
+
+
+class Category(Audited, TimestampMixin, VersionedMixin, Base):
+    """The failure taxonomy shared by complaints and nonconformities (an admin-managed list), so
+    that process + category fingerprints recurring failures across both."""
+
+    __tablename__ = "category"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)

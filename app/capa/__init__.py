@@ -1,0 +1,1 @@
+"""Corrective and preventive actions, effectiveness checks, training (employee recovery)."""

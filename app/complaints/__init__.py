@@ -1,0 +1,1 @@
+"""Complaints and customer recovery."""

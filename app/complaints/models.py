@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.accounts.models import User
+from app.core.audit import Audited
+from app.core.db import Base, TimestampMixin, UTCDateTime, VersionedMixin, enum_type
+from app.organisation.models import Category, Customer, Process
+
+
+class LabelledEnum(enum.StrEnum):
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Channel(LabelledEnum):
+    PHONE = "phone"
+    EMAIL = "email"
+    WEB_FORM = "web_form"
+    CHAT = "chat"
+    SOCIAL_MEDIA = "social_media"
+    IN_PERSON = "in_person"
+    LETTER = "letter"
+    API = "api"
+
+    @property
+    def label(self) -> str:
+        return (
+            "E-mail" if self is Channel.EMAIL else ("API" if self is Channel.API else super().label)
+        )
+
+
+class Severity(LabelledEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class ComplaintStatus(LabelledEnum):
+    RECEIVED = "received"
+    ACKNOWLEDGED = "acknowledged"
+    INVESTIGATING = "investigating"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+
+class RetentionStatus(LabelledEnum):
+    UNKNOWN = "unknown"
+    STAYED = "stayed"
+    LEFT = "left"
+
+
+class Complaint(Audited, TimestampMixin, VersionedMixin, Base):
+    __tablename__ = "complaint"
+    __audit_state_field__ = "status"
+    __table_args__ = (
+        UniqueConstraint("source_system", "external_id"),
+        CheckConstraint("escalation_level BETWEEN 0 AND 3", name="escalation_level_range"),
+        CheckConstraint("csat_score IS NULL OR csat_score BETWEEN 1 AND 5", name="csat_range"),
+        Index("ix_complaint_status_received_at", "status", "received_at"),
+        Index(
+            "ix_complaint_process_category_received_at", "process_id", "category_id", "received_at"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel, "channel"), index=True)
+    severity: Mapped[Severity] = mapped_column(enum_type(Severity, "severity"), index=True)
+    status: Mapped[ComplaintStatus] = mapped_column(
+        enum_type(ComplaintStatus, "complaint_status"), default=ComplaintStatus.RECEIVED
+    )
+    product_or_service: Mapped[str] = mapped_column(String(200), default="")
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), index=True)
+    process_id: Mapped[int | None] = mapped_column(ForeignKey("process.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("category.id"), index=True)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Set by workflow transitions, never typed by hand.
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    first_contact_resolution: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    csat_score: Mapped[int | None] = mapped_column(Integer)
+    csat_comment: Mapped[str] = mapped_column(Text, default="")
+    csat_recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retention_status: Mapped[RetentionStatus] = mapped_column(
+        enum_type(RetentionStatus, "retention_status"), default=RetentionStatus.UNKNOWN
+    )
+    retention_follow_up_days: Mapped[int | None] = mapped_column(Integer)
+    retention_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Where the complaint came from when another system pushed it in (API, import).
+    source_system: Mapped[str | None] = mapped_column(String(60))
+    external_id: Mapped[str | None] = mapped_column(String(120))
+
+    customer: Mapped[Customer | None] = relationship()
+    process: Mapped[Process | None] = relationship()
+    category: Mapped[Category | None] = relationship()
+    reporter: Mapped[User | None] = relationship(foreign_keys=[reporter_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    escalated_by: Mapped[User | None] = relationship(foreign_keys=[escalated_by_id])
+    recovery_actions: Mapped[list[RecoveryAction]] = relationship(
+        back_populates="complaint", order_by="RecoveryAction.done_at"
+    )
+
+
+class RecoveryKind(LabelledEnum):
+    APOLOGY = "apology"
+    EXPLANATION = "explanation"
+    REFUND = "refund"
+    REPLACEMENT = "replacement"
+    COMPENSATION = "compensation"
+    GOODWILL = "goodwill"
+    OTHER = "other"
+
+
+MONEY_RECOVERY_KINDS = frozenset(
+    {RecoveryKind.REFUND, RecoveryKind.COMPENSATION, RecoveryKind.GOODWILL}
+)
+
+
+class RecoveryAction(Audited, TimestampMixin, Base):
+    """Customer recovery: what was done to make the customer whole, and what it cost."""
+
+    __tablename__ = "recovery_action"
+    __table_args__ = (
+        CheckConstraint("amount IS NULL OR amount >= 0", name="amount_not_negative"),
+        CheckConstraint(
+            "(amount IS NULL) = (currency IS NULL)", name="amount_and_currency_together"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
+    kind: Mapped[RecoveryKind] = mapped_column(enum_type(RecoveryKind, "recovery_kind"))
+    description: Mapped[str] = mapped_column(Text, default="")
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    done_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+    complaint: Mapped[Complaint] = relationship(back_populates="recovery_actions")
+    done_by: Mapped[User | None] = relationship()

@@ -1,0 +1,110 @@
+"""Electronic signatures in the 21 CFR Part 11 style.
+
+A signature records who signed (name and e-mail as they were then), when, with what meaning and for
+what purpose, and the SHA-256 of the signed record's content at that moment. A later edit to the
+record changes its content hash, and the signature then reads "changed after signature". Checking
+the signer's password is the caller's job (app.accounts.services.sign_record); this module keeps
+the record of it.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.core.audit import AuditAction, canonical_json, jsonable, record_event, record_type_of
+from app.core.db import Base, UTCDateTime, enum_type, utcnow
+
+# Columns that change without changing what was signed.
+_VOLATILE = frozenset({"updated_at", "version"})
+
+
+class SignatureMeaning(enum.StrEnum):
+    AUTHORED = "authored"
+    REVIEWED = "reviewed"
+    APPROVED = "approved"
+    VERIFIED = "verified"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Signature(Base):
+    __tablename__ = "electronic_signature"
+    __table_args__ = (Index("ix_electronic_signature_record", "record_type", "record_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_type: Mapped[str] = mapped_column(String(80))
+    record_id: Mapped[str] = mapped_column(String(80))
+    purpose: Mapped[str] = mapped_column(String(80))
+    meaning: Mapped[SignatureMeaning] = mapped_column(
+        enum_type(SignatureMeaning, "signature_meaning")
+    )
+    signer_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_email: Mapped[str] = mapped_column(String(254))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    content_hash: Mapped[str] = mapped_column(String(64))
+
+    def manifestation(self) -> str:
+        """The printed form: name, time and meaning, as pages and PDFs show it."""
+        when = self.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        return f"{self.signer_name} — {self.meaning.label} — {when}"
+
+
+def content_hash(record: object) -> str:
+    """SHA-256 over the record's column values (bar bookkeeping columns), canonically serialised."""
+    state = inspect(record)
+    values = {
+        attr.key: jsonable(getattr(record, attr.key))
+        for attr in state.mapper.column_attrs
+        if attr.key not in _VOLATILE
+    }
+    return hashlib.sha256(canonical_json(values).encode()).hexdigest()
+
+
+def record_signature(
+    session: Session,
+    record: object,
+    signer: object,
+    meaning: SignatureMeaning | str,
+    purpose: str,
+) -> Signature:
+    """Store a signature over `record`'s current content and write a `sign` audit event.
+
+    The caller must already have re-authenticated the signer."""
+    session.flush()  # sign what is stored, not unsaved edits
+    signature = Signature(
+        record_type=record_type_of(record),
+        record_id=str(inspect(record).identity[0]),
+        purpose=purpose,
+        meaning=SignatureMeaning(meaning),
+        signer_id=signer.id,  # type: ignore[attr-defined]
+        signer_name=signer.full_name,  # type: ignore[attr-defined]
+        signer_email=signer.email,  # type: ignore[attr-defined]
+        signed_at=utcnow(),
+        content_hash=content_hash(record),
+    )
+    session.add(signature)
+    session.flush()
+    record_event(
+        session,
+        AuditAction.SIGN,
+        signature.record_type,
+        signature.record_id,
+        changes={
+            "purpose": purpose,
+            "meaning": signature.meaning.value,
+            "content_hash": signature.content_hash,
+        },
+    )
+    return signature
+
+
+def changed_after_signature(signature: Signature, record: object) -> bool:
+    return content_hash(record) != signature.content_hash

@@ -1,0 +1,1 @@
+"""Nonconformities, containment and risk."""

@@ -1,0 +1,1 @@
+"""Root-cause analysis: 5 Whys, Ishikawa, 8D."""
