@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from app.accounts import services
 from app.accounts.forms import EditUserForm, LoginForm, NewUserForm
 from app.accounts.models import User
+from app.audit.services import history_of
 from app.core.db import utcnow
 from app.core.errors import ServiceError
 from app.core.forms import apply_service_error
@@ -174,4 +175,6 @@ def user_edit(user_id: int) -> str | Response | tuple[str, int]:
             flash(f"Saved the account of {user.full_name}.", "success")
             return redirect(url_for("accounts.user_list"))
     status = 422 if form.is_submitted() else 200
-    return render_template("accounts/user_form.html", form=form, user=user), status
+    return render_template(
+        "accounts/user_form.html", form=form, user=user, history=history_of(user)
+    ), status

@@ -1,12 +1,36 @@
-"""Organisation data: sites, processes, customers and the TQM principles."""
+"""Organisation data: sites, processes, customers and the TQM principles.
+
+The create and update functions take plain values, check the rules, change the records and flush;
+they never commit. A refusal is a `ServiceError` naming the field at fault; after one, the caller
+rolls the session back (`app.core.forms.apply_service_error` does) before using it again.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
 
+from sqlalchemy import Select, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.accounts.models import User
+from app.core.db import ensure_current_version, utcnow
+from app.core.errors import ServiceError, StaleRecord
 from app.extensions import db
-from app.organisation.models import Customer, Process, Site, TQMPrinciple
+from app.organisation.models import Customer, CustomerSegment, Process, Site, TQMPrinciple
+
+SITE_CODE_MAX_LENGTH = 20
+NAME_MAX_LENGTH = 200
+SITE_CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]*")
+# Numeric(14, 2): twelve digits before the decimal point.
+ANNUAL_VALUE_LIMIT = Decimal("1000000000000")
+CENT = Decimal("0.01")
+
+
+# --- lists -------------------------------------------------------------------------------------
 
 
 def list_principles() -> list[TQMPrinciple]:
@@ -27,5 +51,294 @@ def list_processes() -> list[Process]:
     )
 
 
-def customers_query():
+def customers_query() -> Select[tuple[Customer]]:
     return select(Customer).order_by(Customer.active.desc(), Customer.name)
+
+
+def assignable_owners(current_owner_id: int | None = None) -> list[User]:
+    """Users a process may be given to: the active ones, plus its current owner if deactivated."""
+    condition = User.active.is_(True)
+    if current_owner_id is not None:
+        condition = condition | (User.id == current_owner_id)
+    return list(db.session.scalars(select(User).where(condition).order_by(User.full_name)))
+
+
+def assignable_sites(current_site_id: int | None = None) -> list[Site]:
+    """Sites a process may run at: the active ones, plus its current site if deactivated."""
+    condition = Site.active.is_(True)
+    if current_site_id is not None:
+        condition = condition | (Site.id == current_site_id)
+    return list(db.session.scalars(select(Site).where(condition).order_by(Site.name)))
+
+
+# --- shared checks -----------------------------------------------------------------------------
+
+
+def _required_text(value: str | None, label: str, field: str, max_length: int) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ServiceError(f"{label} is required.", field=field)
+    if len(text) > max_length:
+        raise ServiceError(f"{label} may have at most {max_length} characters.", field=field)
+    return text
+
+
+def _taken(model: type[Site] | type[Process], column, value: str, exclude_id: int | None) -> bool:
+    """Whether another record already uses `value` in `column`, compared without regard to case."""
+    statement = select(model.id).where(func.lower(column) == value.lower())
+    if exclude_id is not None:
+        statement = statement.where(model.id != exclude_id)
+    return db.session.scalar(statement.limit(1)) is not None
+
+
+def _flush(label: str, table: str, unique_messages: dict[str, str]) -> None:
+    """Flush, turning the database's last-moment refusals into messages a user can act on.
+
+    The checks before the flush catch duplicates and stale forms; these catch the same conflicts
+    when another request saved in the moment between our check and our write.
+    """
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise StaleRecord(
+            f"{label} was changed by someone else since you opened it. "
+            "Reload the page to see the current version, then make your change again."
+        ) from None
+    except IntegrityError as error:
+        # PostgreSQL names the constraint; SQLite says "UNIQUE constraint failed: table.column".
+        diagnostics = getattr(error.orig, "diag", None)
+        detail = getattr(diagnostics, "constraint_name", None) or str(error.orig)
+        for field, message in unique_messages.items():
+            if f"uq_{table}_{field}" in detail or f"{table}.{field}" in detail:
+                raise ServiceError(message, field=field) from None
+        raise ServiceError(f"{label} could not be saved: {error.orig}") from None
+
+
+# --- sites -------------------------------------------------------------------------------------
+
+
+def _checked_site_values(code: str, name: str, exclude_id: int | None) -> tuple[str, str]:
+    code = _required_text(code, "A site code", "code", SITE_CODE_MAX_LENGTH).upper()
+    if not SITE_CODE_PATTERN.fullmatch(code):
+        raise ServiceError(
+            "A site code may use only letters, digits, hyphens and underscores, "
+            "starting with a letter or digit.",
+            field="code",
+        )
+    name = _required_text(name, "A site name", "name", NAME_MAX_LENGTH)
+    if _taken(Site, Site.code, code, exclude_id):
+        raise ServiceError(f"Another site already has the code {code}.", field="code")
+    if _taken(Site, Site.name, name, exclude_id):
+        raise ServiceError(f"Another site is already called {name!r}.", field="name")
+    return code, name
+
+
+def _site_unique_messages(code: str, name: str) -> dict[str, str]:
+    return {
+        "code": f"Another site already has the code {code}.",
+        "name": f"Another site is already called {name!r}.",
+    }
+
+
+def create_site(*, code: str, name: str, address: str = "", active: bool = True) -> Site:
+    """Add a site. The code is stored upper-cased; code and name must be unique (any case)."""
+    code, name = _checked_site_values(code, name, exclude_id=None)
+    site = Site(code=code, name=name, address=(address or "").strip(), active=active)
+    db.session.add(site)
+    _flush(f"The site {name}", "site", _site_unique_messages(code, name))
+    return site
+
+
+def update_site(
+    site: Site, *, code: str, name: str, address: str, active: bool, expected_version: object
+) -> Site:
+    """Apply an edit of `site`, refusing a stale form and the same rules as `create_site`."""
+    ensure_current_version(site, expected_version, f"The site {site.name}")
+    code, name = _checked_site_values(code, name, exclude_id=site.id)
+    label = f"The site {site.name}"
+    site.code = code
+    site.name = name
+    site.address = (address or "").strip()
+    site.active = active
+    _flush(label, "site", _site_unique_messages(code, name))
+    return site
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+def _checked_owner(owner_id: int | None, current_owner_id: int | None) -> int | None:
+    if owner_id is None:
+        return None
+    owner = db.session.get(User, owner_id)
+    if owner is None:
+        raise ServiceError("The chosen owner does not exist.", field="owner_id")
+    if not owner.active and owner_id != current_owner_id:
+        raise ServiceError(
+            f"{owner.full_name} is deactivated and cannot take on a process.", field="owner_id"
+        )
+    return owner_id
+
+
+def _checked_site(site_id: int | None, current_site_id: int | None) -> int | None:
+    if site_id is None:
+        return None
+    site = db.session.get(Site, site_id)
+    if site is None:
+        raise ServiceError("The chosen site does not exist.", field="site_id")
+    if not site.active and site_id != current_site_id:
+        raise ServiceError(
+            f"The site {site.name} is inactive; choose an active site.", field="site_id"
+        )
+    return site_id
+
+
+def _process_unique_messages(name: str) -> dict[str, str]:
+    return {"name": f"Another process is already called {name!r}."}
+
+
+def create_process(
+    *,
+    name: str,
+    description: str = "",
+    owner_id: int | None = None,
+    site_id: int | None = None,
+    active: bool = True,
+) -> Process:
+    """Add a process. The name must be unique (any case); owner and site, if given, must exist
+    and be active."""
+    name = _required_text(name, "A process name", "name", NAME_MAX_LENGTH)
+    if _taken(Process, Process.name, name, exclude_id=None):
+        raise ServiceError(_process_unique_messages(name)["name"], field="name")
+    process = Process(
+        name=name,
+        description=(description or "").strip(),
+        owner_id=_checked_owner(owner_id, None),
+        site_id=_checked_site(site_id, None),
+        active=active,
+    )
+    db.session.add(process)
+    _flush(f"The process {name}", "process", _process_unique_messages(name))
+    return process
+
+
+def update_process(
+    process: Process,
+    *,
+    name: str,
+    description: str,
+    owner_id: int | None,
+    site_id: int | None,
+    active: bool,
+    expected_version: object,
+) -> Process:
+    """Apply an edit of `process`, refusing a stale form and the same rules as `create_process`.
+
+    A deactivated owner or inactive site the process already has may stay; a new one may not.
+    """
+    label = f"The process {process.name}"
+    ensure_current_version(process, expected_version, label)
+    name = _required_text(name, "A process name", "name", NAME_MAX_LENGTH)
+    if _taken(Process, Process.name, name, exclude_id=process.id):
+        raise ServiceError(_process_unique_messages(name)["name"], field="name")
+    owner_id = _checked_owner(owner_id, process.owner_id)
+    site_id = _checked_site(site_id, process.site_id)
+    process.name = name
+    process.description = (description or "").strip()
+    process.owner_id = owner_id
+    process.site_id = site_id
+    process.active = active
+    _flush(label, "process", _process_unique_messages(name))
+    return process
+
+
+# --- customers ---------------------------------------------------------------------------------
+
+
+def _checked_segment(segment: CustomerSegment | str | None) -> CustomerSegment:
+    try:
+        return CustomerSegment(segment)
+    except ValueError:
+        choices = ", ".join(member.label for member in CustomerSegment)
+        raise ServiceError(f"Choose a segment: {choices}.", field="segment") from None
+
+
+def _checked_annual_value(value: Decimal | int | str | None) -> Decimal:
+    try:
+        amount = Decimal(str(value)) if value is not None else Decimal("0")
+    except InvalidOperation:
+        raise ServiceError("The annual value must be a number.", field="annual_value") from None
+    if not amount.is_finite():
+        raise ServiceError("The annual value must be a number.", field="annual_value")
+    if amount < 0:
+        raise ServiceError("The annual value cannot be negative.", field="annual_value")
+    if amount != amount.quantize(CENT):
+        raise ServiceError(
+            "The annual value may have at most two decimal places.", field="annual_value"
+        )
+    if amount >= ANNUAL_VALUE_LIMIT:
+        raise ServiceError(
+            "The annual value must be below 1,000,000,000,000.", field="annual_value"
+        )
+    return amount.quantize(CENT)
+
+
+def _checked_customer_since(customer_since: date | None, today: date | None) -> date | None:
+    today = today or utcnow().date()
+    if customer_since is not None and customer_since > today:
+        raise ServiceError(
+            f"The customer-since date cannot be in the future (today is {today.isoformat()}).",
+            field="customer_since",
+        )
+    return customer_since
+
+
+def create_customer(
+    *,
+    name: str,
+    segment: CustomerSegment | str,
+    annual_value: Decimal | int | str | None = None,
+    customer_since: date | None = None,
+    active: bool = True,
+    today: date | None = None,
+) -> Customer:
+    """Add a customer. Names need not be unique (two people may share one). The annual value is
+    0 or more with at most two decimal places (missing means 0); customer-since, if given, is not
+    after `today` (the current UTC date unless given)."""
+    customer = Customer(
+        name=_required_text(name, "A customer name", "name", NAME_MAX_LENGTH),
+        segment=_checked_segment(segment),
+        annual_value=_checked_annual_value(annual_value),
+        customer_since=_checked_customer_since(customer_since, today),
+        active=active,
+    )
+    db.session.add(customer)
+    _flush(f"The customer {customer.name}", "customer", {})
+    return customer
+
+
+def update_customer(
+    customer: Customer,
+    *,
+    name: str,
+    segment: CustomerSegment | str,
+    annual_value: Decimal | int | str | None,
+    customer_since: date | None,
+    active: bool,
+    expected_version: object,
+    today: date | None = None,
+) -> Customer:
+    """Apply an edit of `customer`, refusing a stale form and the rules of `create_customer`."""
+    label = f"The customer {customer.name}"
+    ensure_current_version(customer, expected_version, label)
+    name = _required_text(name, "A customer name", "name", NAME_MAX_LENGTH)
+    checked_segment = _checked_segment(segment)
+    amount = _checked_annual_value(annual_value)
+    since = _checked_customer_since(customer_since, today)
+    customer.name = name
+    customer.segment = checked_segment
+    customer.annual_value = amount
+    customer.customer_since = since
+    customer.active = active
+    _flush(label, "customer", {})
+    return customer

@@ -1,13 +1,35 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
+from app.audit.services import history_of
+from app.core.errors import ServiceError, StaleRecord
+from app.core.forms import apply_service_error
 from app.core.pagination import paginate, parse_page_number
 from app.core.permissions import Permission, requires
 from app.extensions import db
 from app.organisation import services
+from app.organisation.forms import (
+    CustomerForm,
+    EditCustomerForm,
+    EditProcessForm,
+    EditSiteForm,
+    ProcessForm,
+    SiteForm,
+    optional_id,
+)
+from app.organisation.models import Customer, Process, Site
 
 blueprint = Blueprint("organisation", __name__, template_folder="templates")
+
+FormPage = str | Response | tuple[str, int]
+
+
+def _status(form: FlaskForm) -> int:
+    """200 for a fresh form; 422 when a submitted form comes back with errors."""
+    return 422 if form.is_submitted() else 200
 
 
 @blueprint.route("/principles")
@@ -18,16 +40,135 @@ def principle_list() -> str:
     )
 
 
+# --- sites -------------------------------------------------------------------------------------
+
+
 @blueprint.route("/sites")
 @requires(Permission.ORGANISATION_VIEW)
 def site_list() -> str:
     return render_template("organisation/site_list.html", sites=services.list_sites())
 
 
+@blueprint.route("/sites/new", methods=["GET", "POST"])
+@requires(Permission.ORGANISATION_MANAGE)
+def site_new() -> FormPage:
+    form = SiteForm()
+    if form.validate_on_submit():
+        try:
+            site = services.create_site(
+                code=form.code.data,
+                name=form.name.data,
+                address=form.address.data,
+                active=bool(form.active.data),
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(f"Added the site {site.name} ({site.code}).", "success")
+            return redirect(url_for("organisation.site_list"))
+    return render_template("organisation/site_form.html", form=form, site=None), _status(form)
+
+
+@blueprint.route("/sites/<int:site_id>", methods=["GET", "POST"])
+@requires(Permission.ORGANISATION_MANAGE)
+def site_edit(site_id: int) -> FormPage:
+    site = db.get_or_404(Site, site_id)
+    form = EditSiteForm(obj=site if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(site.version)
+    stale = False
+    if form.validate_on_submit():
+        try:
+            services.update_site(
+                site,
+                code=form.code.data,
+                name=form.name.data,
+                address=form.address.data,
+                active=bool(form.active.data),
+                expected_version=form.version.data,
+            )
+        except ServiceError as error:
+            stale = isinstance(error, StaleRecord)
+            apply_service_error(form, error)
+        else:
+            flash(f"Saved the site {site.name}.", "success")
+            return redirect(url_for("organisation.site_list"))
+    return render_template(
+        "organisation/site_form.html", form=form, site=site, history=history_of(site), stale=stale
+    ), _status(form)
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
 @blueprint.route("/processes")
 @requires(Permission.ORGANISATION_VIEW)
 def process_list() -> str:
     return render_template("organisation/process_list.html", processes=services.list_processes())
+
+
+@blueprint.route("/processes/new", methods=["GET", "POST"])
+@requires(Permission.ORGANISATION_MANAGE)
+def process_new() -> FormPage:
+    form = ProcessForm()
+    form.set_choices(services.assignable_owners(), services.assignable_sites())
+    if form.validate_on_submit():
+        try:
+            process = services.create_process(
+                name=form.name.data,
+                description=form.description.data,
+                owner_id=optional_id(form.owner_id.data),
+                site_id=optional_id(form.site_id.data),
+                active=bool(form.active.data),
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(f"Added the process {process.name}.", "success")
+            return redirect(url_for("organisation.process_list"))
+    return render_template("organisation/process_form.html", form=form, process=None), _status(form)
+
+
+@blueprint.route("/processes/<int:process_id>", methods=["GET", "POST"])
+@requires(Permission.ORGANISATION_MANAGE)
+def process_edit(process_id: int) -> FormPage:
+    process = db.get_or_404(Process, process_id)
+    form = EditProcessForm(obj=process if request.method == "GET" else None)
+    form.set_choices(
+        services.assignable_owners(process.owner_id), services.assignable_sites(process.site_id)
+    )
+    if request.method == "GET":
+        form.version.data = str(process.version)
+        form.owner_id.data = str(process.owner_id or "")
+        form.site_id.data = str(process.site_id or "")
+    stale = False
+    if form.validate_on_submit():
+        try:
+            services.update_process(
+                process,
+                name=form.name.data,
+                description=form.description.data,
+                owner_id=optional_id(form.owner_id.data),
+                site_id=optional_id(form.site_id.data),
+                active=bool(form.active.data),
+                expected_version=form.version.data,
+            )
+        except ServiceError as error:
+            stale = isinstance(error, StaleRecord)
+            apply_service_error(form, error)
+        else:
+            flash(f"Saved the process {process.name}.", "success")
+            return redirect(url_for("organisation.process_list"))
+    return render_template(
+        "organisation/process_form.html",
+        form=form,
+        process=process,
+        history=history_of(process),
+        stale=stale,
+    ), _status(form)
+
+
+# --- customers ---------------------------------------------------------------------------------
 
 
 @blueprint.route("/customers")
@@ -40,3 +181,61 @@ def customer_list() -> str:
         current_app.config["PAGE_SIZE"],
     )
     return render_template("organisation/customer_list.html", page=page)
+
+
+@blueprint.route("/customers/new", methods=["GET", "POST"])
+@requires(Permission.CUSTOMERS_MANAGE)
+def customer_new() -> FormPage:
+    form = CustomerForm()
+    if form.validate_on_submit():
+        try:
+            customer = services.create_customer(
+                name=form.name.data,
+                segment=form.segment.data,
+                annual_value=form.annual_value.data,
+                customer_since=form.customer_since.data,
+                active=bool(form.active.data),
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(f"Added the customer {customer.name}.", "success")
+            return redirect(url_for("organisation.customer_list"))
+    return render_template("organisation/customer_form.html", form=form, customer=None), _status(
+        form
+    )
+
+
+@blueprint.route("/customers/<int:customer_id>", methods=["GET", "POST"])
+@requires(Permission.CUSTOMERS_MANAGE)
+def customer_edit(customer_id: int) -> FormPage:
+    customer = db.get_or_404(Customer, customer_id)
+    form = EditCustomerForm(obj=customer if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(customer.version)
+        form.segment.data = customer.segment.value
+    stale = False
+    if form.validate_on_submit():
+        try:
+            services.update_customer(
+                customer,
+                name=form.name.data,
+                segment=form.segment.data,
+                annual_value=form.annual_value.data,
+                customer_since=form.customer_since.data,
+                active=bool(form.active.data),
+                expected_version=form.version.data,
+            )
+        except ServiceError as error:
+            stale = isinstance(error, StaleRecord)
+            apply_service_error(form, error)
+        else:
+            flash(f"Saved the customer {customer.name}.", "success")
+            return redirect(url_for("organisation.customer_list"))
+    return render_template(
+        "organisation/customer_form.html",
+        form=form,
+        customer=customer,
+        history=history_of(customer),
+        stale=stale,
+    ), _status(form)

@@ -145,3 +145,12 @@ def test_the_last_active_administrator_cannot_be_demoted(session):
 def test_missing_user_is_404(client, login):
     login("admin")
     assert client.get("/admin/users/999999").status_code == 404
+
+
+def test_the_edit_page_shows_the_account_history(client, login, make_user):
+    login("admin")
+    user = make_user("contributor", full_name="Historic Person")
+    assert edit(client, user, full_name="Renamed Person").status_code == 302
+    page = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert "No recorded changes yet." not in page
+    assert "Historic Person" in page and "Renamed Person" in page
