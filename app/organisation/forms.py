@@ -99,3 +99,17 @@ class CustomerForm(FlaskForm):
 
 class EditCustomerForm(CustomerForm):
     version = HiddenField()
+
+
+class CategoryForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(
+        "Description",
+        validators=[Length(max=2000)],
+        description="What belongs in this category, so everyone files failures the same way.",
+    )
+    active = BooleanField("Active (can be chosen for new records)", default=True)
+
+
+class EditCategoryForm(CategoryForm):
+    version = HiddenField()

@@ -1,4 +1,4 @@
-"""Organisation data: sites, processes, customers and the TQM principles.
+"""Organisation data: sites, processes, customers, failure categories and the TQM principles.
 
 The create and update functions take plain values, check the rules, change the records and flush;
 they never commit. A refusal is a `ServiceError` naming the field at fault; after one, the caller
@@ -20,7 +20,14 @@ from app.accounts.models import User
 from app.core.db import ensure_current_version, utcnow
 from app.core.errors import ServiceError, StaleRecord
 from app.extensions import db
-from app.organisation.models import Customer, CustomerSegment, Process, Site, TQMPrinciple
+from app.organisation.models import (
+    Category,
+    Customer,
+    CustomerSegment,
+    Process,
+    Site,
+    TQMPrinciple,
+)
 
 SITE_CODE_MAX_LENGTH = 20
 NAME_MAX_LENGTH = 200
@@ -83,7 +90,9 @@ def _required_text(value: str | None, label: str, field: str, max_length: int) -
     return text
 
 
-def _taken(model: type[Site] | type[Process], column, value: str, exclude_id: int | None) -> bool:
+def _taken(
+    model: type[Site] | type[Process] | type[Category], column, value: str, exclude_id: int | None
+) -> bool:
     """Whether another record already uses `value` in `column`, compared without regard to case."""
     statement = select(model.id).where(func.lower(column) == value.lower())
     if exclude_id is not None:
@@ -342,3 +351,51 @@ def update_customer(
     customer.active = active
     _flush(label, "customer", {})
     return customer
+
+
+# --- failure categories ------------------------------------------------------------------------
+
+CATEGORY_NAME_MAX_LENGTH = 120
+
+
+def list_categories(*, active_only: bool = False) -> list[Category]:
+    statement = select(Category).order_by(Category.active.desc(), Category.name)
+    if active_only:
+        statement = statement.where(Category.active.is_(True))
+    return list(db.session.scalars(statement))
+
+
+def _checked_category_name(name: str, exclude_id: int | None) -> str:
+    name = _required_text(name, "A name", "name", CATEGORY_NAME_MAX_LENGTH)
+    if _taken(Category, Category.name, name, exclude_id):
+        raise ServiceError("A category with this name exists already.", field="name")
+    return name
+
+
+def create_category(*, name: str, description: str = "", active: bool = True) -> Category:
+    """Add a failure category to the taxonomy complaints and nonconformities share."""
+    category = Category(
+        name=_checked_category_name(name, None),
+        description=(description or "").strip(),
+        active=active,
+    )
+    db.session.add(category)
+    _flush(
+        f"The category {category.name}",
+        "category",
+        {"name": "A category with this name exists already."},
+    )
+    return category
+
+
+def update_category(
+    category: Category, *, name: str, description: str, active: bool, expected_version: object
+) -> Category:
+    """Rename, describe or (de)activate a category; records keep it when it is deactivated."""
+    label = f"The category {category.name}"
+    ensure_current_version(category, expected_version, label)
+    category.name = _checked_category_name(name, category.id)
+    category.description = (description or "").strip()
+    category.active = active
+    _flush(label, "category", {"name": "A category with this name exists already."})
+    return category

@@ -12,7 +12,9 @@ from app.core.permissions import Permission, requires
 from app.extensions import db
 from app.organisation import services
 from app.organisation.forms import (
+    CategoryForm,
     CustomerForm,
+    EditCategoryForm,
     EditCustomerForm,
     EditProcessForm,
     EditSiteForm,
@@ -20,7 +22,7 @@ from app.organisation.forms import (
     SiteForm,
     optional_id,
 )
-from app.organisation.models import Customer, Process, Site
+from app.organisation.models import Category, Customer, Process, Site
 
 blueprint = Blueprint("organisation", __name__, template_folder="templates")
 
@@ -237,5 +239,67 @@ def customer_edit(customer_id: int) -> FormPage:
         form=form,
         customer=customer,
         history=history_of(customer),
+        stale=stale,
+    ), _status(form)
+
+
+# --- failure categories ------------------------------------------------------------------------
+
+
+@blueprint.route("/categories")
+@requires(Permission.ORGANISATION_VIEW)
+def category_list() -> str:
+    return render_template("organisation/category_list.html", categories=services.list_categories())
+
+
+@blueprint.route("/categories/new", methods=["GET", "POST"])
+@requires(Permission.CATEGORIES_MANAGE)
+def category_new() -> FormPage:
+    form = CategoryForm()
+    if form.validate_on_submit():
+        try:
+            category = services.create_category(
+                name=form.name.data,
+                description=form.description.data,
+                active=bool(form.active.data),
+            )
+        except ServiceError as error:
+            apply_service_error(form, error)
+        else:
+            flash(f"Added the category {category.name}.", "success")
+            return redirect(url_for("organisation.category_list"))
+    return render_template("organisation/category_form.html", form=form, category=None), _status(
+        form
+    )
+
+
+@blueprint.route("/categories/<int:category_id>", methods=["GET", "POST"])
+@requires(Permission.CATEGORIES_MANAGE)
+def category_edit(category_id: int) -> FormPage:
+    category = db.get_or_404(Category, category_id)
+    form = EditCategoryForm(obj=category if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = str(category.version)
+    stale = False
+    if form.validate_on_submit():
+        try:
+            services.update_category(
+                category,
+                name=form.name.data,
+                description=form.description.data,
+                active=bool(form.active.data),
+                expected_version=form.version.data,
+            )
+        except ServiceError as error:
+            stale = isinstance(error, StaleRecord)
+            apply_service_error(form, error)
+        else:
+            flash(f"Saved the category {category.name}.", "success")
+            return redirect(url_for("organisation.category_list"))
+    return render_template(
+        "organisation/category_form.html",
+        form=form,
+        category=category,
+        history=history_of(category),
         stale=stale,
     ), _status(form)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from app.organisation.models import Customer, CustomerSegment, Process, Site
+from app.organisation.models import Category, Customer, CustomerSegment, Process, Site
 from tests.conftest import TEST_PASSWORD
 
 ROLES = ["anonymous", "admin", "quality_lead", "contributor", "auditor"]
@@ -19,7 +19,7 @@ def statuses(anonymous, admin, quality_lead, contributor, auditor) -> dict[str, 
 EVERYONE_SIGNED_IN = statuses(LOGIN, 200, 200, 200, 200)
 ADMIN_ONLY = statuses(LOGIN, 200, 403, 403, 403)
 AUDIT_READERS = statuses(LOGIN, 200, 200, 403, 200)
-CUSTOMER_EDITORS = statuses(LOGIN, 200, 200, 403, 403)
+CUSTOMER_EDITORS = statuses(LOGIN, 200, 200, 403, 403)  # also category editors
 
 # (method, path template, endpoint, expected status by role)
 ROUTES = [
@@ -44,6 +44,10 @@ ROUTES = [
     ("GET", "/customers/new", "organisation.customer_new", CUSTOMER_EDITORS),
     ("POST", "/customers/new", "organisation.customer_new", statuses(LOGIN, 422, 422, 403, 403)),
     ("GET", "/customers/{customer_id}", "organisation.customer_edit", CUSTOMER_EDITORS),
+    ("GET", "/categories", "organisation.category_list", EVERYONE_SIGNED_IN),
+    ("GET", "/categories/new", "organisation.category_new", CUSTOMER_EDITORS),
+    ("POST", "/categories/new", "organisation.category_new", statuses(LOGIN, 422, 422, 403, 403)),
+    ("GET", "/categories/{category_id}", "organisation.category_edit", CUSTOMER_EDITORS),
 ]
 
 
@@ -72,13 +76,15 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, int]:
         site = Site(code="AZ", name="Authz site")
         process = Process(name="Authz process", site=site)
         customer = Customer(name="Authz customer", segment=CustomerSegment.CONSUMER)
-        db.session.add_all([site, process, customer])
+        category = Category(name="Authz category")
+        db.session.add_all([site, process, customer, category])
         db.session.commit()
         return {
             "user_id": user.id,
             "site_id": site.id,
             "process_id": process.id,
             "customer_id": customer.id,
+            "category_id": category.id,
         }
 
 
