@@ -7,6 +7,7 @@ fails, printing one readable line and exiting non-zero.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -182,24 +183,61 @@ def audit_verify() -> None:
 
 @click.command("seed-demo")
 @with_appcontext
+@click.option(
+    "--complaints",
+    "complaint_count",
+    type=click.IntRange(min=0),
+    default=3000,
+    show_default=True,
+    help="How many complaints to create, with the quality loop around them.",
+)
+@click.option("--append", is_flag=True, help="Add complaints to a database that has data.")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and say so) when users exist already.")
 @in_transaction("system:seed-demo")
-def seed_demo(if_empty: bool) -> None:
-    """Create demo users (one per role), sites, processes and customers."""
-    from app.demo import DemoAlreadySeeded, seed_demo_data
+def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
+    """Create demo data: users (one per role), sites, processes, customers, categories, and
+    complaints with recovery actions, nonconformities, analyses, CAPAs, checks and trainings."""
+    from app.demo import DemoAlreadySeeded, seed_demo_data, seed_quality_loop
+    from app.demo.quality_loop import SeedError
 
-    try:
-        credentials = seed_demo_data()
-    except DemoAlreadySeeded as exc:
-        if if_empty:
-            click.echo("Demo data: the database has users already; nothing seeded.")
-            return
-        raise click.ClickException(str(exc)) from None
-    click.echo("")
-    click.echo("Demo users created. These passwords are shown only now:")
-    for email, role, password in credentials:
-        click.echo(f"  {role:<13} {email:<32} {password}")
-    click.echo("")
+    credentials = []
+    if not append:
+        try:
+            credentials = seed_demo_data()
+        except DemoAlreadySeeded as exc:
+            if if_empty:
+                click.echo("Demo data: the database has users already; nothing seeded.")
+                return
+            raise click.ClickException(f"{exc} Use --append to add complaints.") from None
+    started = time.monotonic()
+    with click.progressbar(
+        length=complaint_count, label="Complaints", file=sys.stderr, show_pos=True
+    ) as bar:
+        last = 0
+
+        def advance(done: int) -> None:
+            nonlocal last
+            bar.update(done - last)
+            last = done
+
+        try:
+            result = seed_quality_loop(db.session.connection(), complaint_count, progress=advance)
+        except SeedError as exc:
+            raise click.ClickException(str(exc)) from None
+    elapsed = time.monotonic() - started
+    rate = result.complaints / elapsed if elapsed else 0
+    click.echo(
+        f"Seeded {result.complaints} complaints ({rate:,.0f}/s), {result.recovery_actions} "
+        f"recovery actions, {result.nonconformities} nonconformities, {result.analyses} "
+        f"analyses, {result.capas} CAPAs, {result.checks} checks, {result.trainings} trainings "
+        f"in {elapsed:.1f} s."
+    )
+    if credentials:
+        click.echo("")
+        click.echo("Demo users created. These passwords are shown only now:")
+        for email, role, password in credentials:
+            click.echo(f"  {role:<13} {email:<32} {password}")
+        click.echo("")
 
 
 def register_cli(app: Flask) -> None:

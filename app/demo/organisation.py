@@ -1,7 +1,7 @@
-"""Demo data for `make run`: a user per role, sites, processes and customers.
+"""Demo organisation for `make run`: a user per role, sites, processes, customers, categories.
 
-Each domain's records are made through its services, so demo data obeys the same rules and lands in
-the audit trail like any other change.
+Made through the services where they exist, so demo data obeys the same rules and lands in the
+audit trail like any other change.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from app.accounts.models import User
 from app.accounts.services import create_user
 from app.core.permissions import Role
 from app.extensions import db
-from app.organisation.models import Customer, CustomerSegment, Process, Site
+from app.organisation.models import Category, Customer, CustomerSegment, Process, Site
 
 DEMO_USERS = [
     ("admin@loop.example", "Ada Admin", Role.ADMIN),
@@ -38,6 +38,19 @@ DEMO_PROCESSES = [
     ("Network service", "Keeping the service available and fast.", "MAN"),
     ("Customer care", "Answering calls, chats and e-mails from customers.", "LON"),
     ("Field repair", "Visits to repair faults at the customer's premises.", "REM"),
+]
+
+DEMO_CATEGORIES = [
+    ("Billing error", "Wrong amount, duplicate charge, missing credit."),
+    ("Service outage", "No service or intermittent service."),
+    ("Slow speed", "Service works but below the promised level."),
+    ("Missed appointment", "A technician did not come in the agreed window."),
+    ("Installation fault", "Equipment or connection set up wrongly."),
+    ("Rude or unhelpful staff", "The way the customer was treated."),
+    ("Data caps", "Usage limits and their charges."),
+    ("Contract and pricing", "Price rises, fees, contract terms."),
+    ("Equipment failure", "Router, modem or box failed."),
+    ("Long wait time", "Queues on the phone or in chat."),
 ]
 
 CUSTOMER_NAMES = [
@@ -93,6 +106,8 @@ def seed_demo_data(rng: random.Random | None = None) -> list[tuple[str, str, str
                 owner=users[Role.QUALITY_LEAD],
             )
         )
+    for name, description in DEMO_CATEGORIES:
+        db.session.add(Category(name=name, description=description))
     segments = list(CustomerSegment)
     for index, name in enumerate(CUSTOMER_NAMES):
         segment = CustomerSegment.CONSUMER if "." in name else rng.choice(segments[1:])

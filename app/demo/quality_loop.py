@@ -1,0 +1,306 @@
+"""The quality loop as demo data, at any scale: complaints with recovery, nonconformities, analyses,
+CAPAs mapped to principles, checks and trainings.
+
+Rows go in with bulk Core inserts, batch by batch, because a million complaints through the ORM
+would take hours. The patterns are realistic on purpose, so dashboards and the recurring-failure
+review have something to find: a few process × category pairs carry most complaints (Pareto), one
+pair steps up for the last ten weeks, one bursts for a single week, weekdays are busier than
+weekends and winter busier than summer. Every table seeded gets one audit event that counts its
+rows, so the trail says where the data came from.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.engine import Connection
+
+from app.capa.models import (
+    Capa,
+    EffectivenessCheck,
+    TrainingAssignment,
+    capa_nonconformity,
+    capa_principle,
+    capa_root_cause,
+)
+from app.demo.complaints import TITLES, seed_complaints
+from app.demo.context import (
+    LoopSeedResult,
+    SeedContext,
+    SeedError,
+    bulk_insert,
+    finish,
+    make_context,
+    stamps,
+)
+from app.nonconformities.models import Nonconformity, complaint_nonconformity
+from app.rca.models import EIGHT_D_DISCIPLINES, EightDSection, RootCause, RootCauseAnalysis, WhyStep
+
+__all__ = ["LoopSeedResult", "SeedError", "seed_quality_loop"]
+
+CAUSE_CATEGORIES = ["method", "people", "equipment", "measurement", "materials", "environment"]
+CAUSE_WEIGHTS = [35, 25, 15, 10, 8, 7]
+
+
+def seed_quality_loop(
+    connection: Connection,
+    complaint_count: int,
+    *,
+    seed: int = 20261124,
+    now: datetime | None = None,
+    progress: Callable[[int], None] = lambda done: None,
+) -> LoopSeedResult:
+    """Add `complaint_count` complaints and the loop around them, in the caller's transaction."""
+    if complaint_count < 0:
+        raise SeedError("The number of complaints cannot be negative.")
+    ctx = make_context(connection, seed, now or datetime.now(UTC))
+    result = LoopSeedResult()
+    buckets = seed_complaints(ctx, complaint_count, result, progress)
+    _seed_nonconformities(ctx, buckets, complaint_count, result)
+    finish(ctx, result)
+    return result
+
+
+# --- nonconformities, analyses, CAPAs -----------------------------------------------------------
+
+
+def _seed_nonconformities(
+    ctx: SeedContext,
+    buckets: dict[tuple[int, int], list[tuple[int, datetime]]],
+    complaint_count: int,
+    result: LoopSeedResult,
+) -> None:
+    """One nonconformity per busy (pair, month), the busiest first, about one per 250 complaints;
+    each linked to complaints of its bucket and, when old enough, analysed and acted on."""
+    wanted = max(12, complaint_count // 250) if complaint_count else 0
+    busiest = sorted(buckets.items(), key=lambda item: -len(item[1]))[:wanted]
+    rows: dict[str, list[dict]] = {}
+    principles = list(range(1, 9))
+    for (pair_index, _month), members in sorted(busiest, key=lambda item: item[1][0][1]):
+        process_id = ctx.processes[pair_index // len(ctx.categories)]
+        category_id = ctx.categories[pair_index % len(ctx.categories)]
+        detected = max(received for _, received in members) + timedelta(hours=6)
+        detected = min(detected, ctx.now)
+        _nonconformity_rows(ctx, rows, members, process_id, category_id, detected, principles)
+    for model in (
+        Nonconformity,
+        RootCauseAnalysis,
+        WhyStep,
+        EightDSection,
+        RootCause,
+        Capa,
+        TrainingAssignment,
+        EffectivenessCheck,
+    ):
+        bulk_insert(ctx, model.__table__, rows.get(model.__tablename__, []), result)
+    for table in (complaint_nonconformity, capa_nonconformity, capa_principle, capa_root_cause):
+        bulk_insert(ctx, table, rows.get(table.name, []), result)
+    result.nonconformities = len(rows.get("nonconformity", []))
+    result.analyses = len(rows.get("root_cause_analysis", []))
+    result.capas = len(rows.get("capa", []))
+    result.trainings = len(rows.get("training_assignment", []))
+    result.checks = len(rows.get("effectiveness_check", []))
+
+
+def _nonconformity_rows(ctx, rows, members, process_id, category_id, detected, principles) -> None:
+    rng = ctx.rng
+    age = (ctx.now - detected).days
+    nc_id = ctx.take_id("nonconformity")
+    owner = rng.choice(ctx.leads)
+    analysed = age > 10
+    capa_count = rng.randint(1, 2) if analysed else 0
+    capa_statuses = [_capa_status_for_age(rng, age) for _ in range(capa_count)]
+    if not analysed:
+        nc_status = "open" if age < 3 else "contained"
+    elif all(status == "closed" for status in capa_statuses):
+        nc_status = "closed"
+    elif all(
+        status in ("implemented", "verifying", "effective", "closed") for status in capa_statuses
+    ):
+        nc_status = "verifying"
+    else:
+        nc_status = "action_planned"
+    severity, occurrence, detection = rng.randint(3, 9), rng.randint(2, 8), rng.randint(2, 7)
+    rows.setdefault("nonconformity", []).append(
+        {
+            "id": nc_id,
+            "reference": ctx.reference("NC", detected.year),
+            "title": f"Repeated complaints: {TITLES[category_id % len(TITLES)].lower()}",
+            "description": f"{len(members)} complaints with the same process and category.",
+            "source": "customer_complaint",
+            "status": nc_status,
+            "process_id": process_id,
+            "category_id": category_id,
+            "owner_id": owner,
+            "detected_at": detected,
+            "severity": severity,
+            "occurrence": occurrence,
+            "detection": detection,
+            "containment_action": "Affected customers contacted; workaround published.",
+            "contained_at": detected + timedelta(hours=8) if nc_status != "open" else None,
+            "closed_at": detected + timedelta(days=age * 0.8) if nc_status == "closed" else None,
+            "cancel_reason": "",
+            "version": 1,
+            **stamps(ctx, detected),
+        }
+    )
+    rows.setdefault("complaint_nonconformity", []).extend(
+        {"complaint_id": complaint_id, "nonconformity_id": nc_id} for complaint_id, _ in members
+    )
+    if not analysed:
+        return
+    root_cause_ids = _analysis_rows(ctx, rows, nc_id, owner, detected)
+    for status in capa_statuses:
+        _capa_rows(ctx, rows, nc_id, root_cause_ids, owner, detected, status, principles)
+
+
+def _analysis_rows(ctx, rows, nc_id, owner, detected) -> list[int]:
+    rng = ctx.rng
+    analysis_id = ctx.take_id("root_cause_analysis")
+    method = rng.choices(["five_whys", "ishikawa", "eight_d"], [60, 25, 15])[0]
+    started = detected + timedelta(days=2)
+    rows.setdefault("root_cause_analysis", []).append(
+        {
+            "id": analysis_id,
+            "nonconformity_id": nc_id,
+            "method": method,
+            "problem_statement": "Why do customers keep reporting this failure?",
+            "created_by_id": owner,
+            "version": 1,
+            **stamps(ctx, started),
+        }
+    )
+    if method == "five_whys":
+        for position in range(1, rng.randint(3, 5) + 1):
+            rows.setdefault("why_step", []).append(
+                {
+                    "id": ctx.take_id("why_step"),
+                    "analysis_id": analysis_id,
+                    "position": position,
+                    "why": f"Why did step {position} happen?",
+                    "because": f"Because of the condition found at level {position}.",
+                }
+            )
+    elif method == "eight_d":
+        for discipline, title in EIGHT_D_DISCIPLINES.items():
+            rows.setdefault("eight_d_section", []).append(
+                {
+                    "id": ctx.take_id("eight_d_section"),
+                    "analysis_id": analysis_id,
+                    "discipline": discipline,
+                    "content": f"{title}: recorded by the team.",
+                }
+            )
+    cause_ids = []
+    for _ in range(rng.randint(1, 2)):
+        cause_id = ctx.take_id("root_cause")
+        verified = rng.random() < 0.7
+        rows.setdefault("root_cause", []).append(
+            {
+                "id": cause_id,
+                "analysis_id": analysis_id,
+                "statement": "The process step lacked a check that would catch the error.",
+                "cause_category": rng.choices(CAUSE_CATEGORIES, CAUSE_WEIGHTS)[0],
+                "verified": verified,
+                "verified_by_id": owner if verified else None,
+                "verified_at": started + timedelta(days=1) if verified else None,
+                **stamps(ctx, started),
+            }
+        )
+        cause_ids.append(cause_id)
+    return cause_ids
+
+
+def _capa_status_for_age(rng: random.Random, age_days: int) -> str:
+    if age_days > 120:
+        return rng.choices(["closed", "effective", "ineffective"], [80, 10, 10])[0]
+    if age_days > 45:
+        return rng.choices(["verifying", "implemented", "closed", "in_progress"], [30, 30, 25, 15])[
+            0
+        ]
+    return rng.choices(["planned", "in_progress", "implemented"], [40, 45, 15])[0]
+
+
+def _capa_rows(ctx, rows, nc_id, root_cause_ids, owner, detected, status, principles) -> None:
+    rng = ctx.rng
+    capa_id = ctx.take_id("capa")
+    planned = detected + timedelta(days=4)
+    dimension = "employee" if rng.random() < 0.3 else "process"
+    implemented = planned + timedelta(days=rng.randint(10, 40))
+    is_implemented = status in ("implemented", "verifying", "effective", "closed", "ineffective")
+    rows.setdefault("capa", []).append(
+        {
+            "id": capa_id,
+            "reference": ctx.reference("CAPA", planned.year),
+            "title": "Add a verification step and brief the team",
+            "description": "Change the work instruction so the failure is caught early.",
+            "kind": rng.choices(["corrective", "preventive", "correction"], [70, 20, 10])[0],
+            "recovery_dimension": dimension,
+            "status": status,
+            "owner_id": rng.choice(ctx.staff),
+            "due_date": (planned + timedelta(days=45)).date(),
+            "cost": Decimal(rng.randint(200, 8_000)),
+            "implemented_at": min(implemented, ctx.now) if is_implemented else None,
+            "closed_at": min(implemented + timedelta(days=60), ctx.now)
+            if status == "closed"
+            else None,
+            "follow_up_of_id": None,
+            "version": 1,
+            **stamps(ctx, planned),
+        }
+    )
+    rows.setdefault("capa_nonconformity", []).append(
+        {"capa_id": capa_id, "nonconformity_id": nc_id}
+    )
+    rows.setdefault("capa_principle", []).extend(
+        {"capa_id": capa_id, "principle_id": principle}
+        for principle in rng.sample(principles, rng.randint(1, 3))
+    )
+    rows.setdefault("capa_root_cause", []).extend(
+        {"capa_id": capa_id, "root_cause_id": cause_id} for cause_id in root_cause_ids
+    )
+    if dimension == "employee":
+        for _ in range(rng.randint(2, 4)):
+            due = planned + timedelta(days=21)
+            rows.setdefault("training_assignment", []).append(
+                {
+                    "id": ctx.take_id("training_assignment"),
+                    "capa_id": capa_id,
+                    "staff_id": rng.choice(ctx.staff),
+                    "topic": "Handling this failure with the customer",
+                    "due_date": due.date(),
+                    "completed_at": min(due, ctx.now) if is_implemented else None,
+                    "version": 1,
+                    **stamps(ctx, planned),
+                }
+            )
+    if status in ("verifying", "effective", "closed", "ineffective"):
+        result = (
+            "failed"
+            if status == "ineffective"
+            else "pending"
+            if status == "verifying"
+            else "passed"
+        )
+        automatic = rng.random() < 0.6
+        rows.setdefault("effectiveness_check", []).append(
+            {
+                "id": ctx.take_id("effectiveness_check"),
+                "capa_id": capa_id,
+                "criterion": "No new complaint with the same process and category for 30 days",
+                "method": "no_recurrence" if automatic else "manual_review",
+                "window_days": 30 if automatic else None,
+                "due_date": (implemented + timedelta(days=30)).date(),
+                "result": result,
+                "evidence": "" if result == "pending" else f"Check {result} on the recorded data.",
+                "checked_by_id": owner if result != "pending" else None,
+                "checked_at": min(implemented + timedelta(days=31), ctx.now)
+                if result != "pending"
+                else None,
+                "version": 1,
+                **stamps(ctx, implemented),
+            }
+        )
