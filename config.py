@@ -80,11 +80,30 @@ class Config:
     MAIL_PASSWORD = ""
     MAIL_USE_TLS = False
     MAIL_FROM = "loop-qms@localhost"
+    # The address people open Loop at, put in front of links in e-mails (e.g. https://qms.example).
+    LOOP_BASE_URL = ""
+    # How often each scheduler checks for due jobs (seconds); the cron schedules live in the app.
+    LOOP_SCHEDULER_TICK_SECONDS = 15
 
     SQLITE_BUSY_TIMEOUT_MS = 30_000
     # How many reverse proxies (load balancers) stand in front of the app and may be trusted to
     # report the client's address; 0 means the app faces clients directly.
     LOOP_TRUSTED_PROXIES = 0
+    # How long the dashboard may reuse KPI figures it computed (seconds; 0 = always recompute).
+    METRICS_CACHE_SECONDS = 300
+
+    # Complaint import (app/intake): the largest file and the most data rows one import takes,
+    # and how many rows each import step (one transaction) handles.
+    IMPORT_MAX_BYTES = 20 * 1024 * 1024
+    IMPORT_MAX_ROWS = 100_000
+    IMPORT_CHUNK_ROWS = 2_000
+
+    # The JSON API: calls per token (Flask-Limiter syntax) and where the counts live. "memory://"
+    # counts in each process; with several workers use a shared store such as redis://host:6379.
+    API_RATE_LIMIT = "300 per minute"
+    API_RATE_LIMIT_STORAGE = "memory://"
+    # Largest API request body in bytes.
+    API_MAX_BODY_BYTES = 1_000_000
 
     @classmethod
     def load(cls) -> dict[str, object]:
@@ -104,6 +123,10 @@ class Config:
         settings["MAIL_PASSWORD"] = os.environ.get("MAIL_PASSWORD", cls.MAIL_PASSWORD)
         settings["MAIL_USE_TLS"] = _env_bool("MAIL_USE_TLS", cls.MAIL_USE_TLS)
         settings["MAIL_FROM"] = os.environ.get("MAIL_FROM", cls.MAIL_FROM)
+        settings["LOOP_BASE_URL"] = os.environ.get("LOOP_BASE_URL", cls.LOOP_BASE_URL)
+        settings["LOOP_SCHEDULER_TICK_SECONDS"] = _env_int(
+            "LOOP_SCHEDULER_TICK_SECONDS", cls.LOOP_SCHEDULER_TICK_SECONDS
+        )
         settings["SESSION_COOKIE_SECURE"] = _env_bool(
             "SESSION_COOKIE_SECURE", cls.SESSION_COOKIE_SECURE
         )
@@ -121,6 +144,16 @@ class Config:
         settings["LOOP_TRUSTED_PROXIES"] = _env_int(
             "LOOP_TRUSTED_PROXIES", cls.LOOP_TRUSTED_PROXIES
         )
+        for name in ("IMPORT_MAX_BYTES", "IMPORT_MAX_ROWS", "IMPORT_CHUNK_ROWS"):
+            settings[name] = _env_int(name, getattr(cls, name))
+        settings["METRICS_CACHE_SECONDS"] = _env_int(
+            "METRICS_CACHE_SECONDS", cls.METRICS_CACHE_SECONDS
+        )
+        settings["API_RATE_LIMIT"] = os.environ.get("API_RATE_LIMIT", cls.API_RATE_LIMIT)
+        settings["API_RATE_LIMIT_STORAGE"] = os.environ.get(
+            "API_RATE_LIMIT_STORAGE", cls.API_RATE_LIMIT_STORAGE
+        )
+        settings["API_MAX_BODY_BYTES"] = _env_int("API_MAX_BODY_BYTES", cls.API_MAX_BODY_BYTES)
         return settings
 
     @classmethod
@@ -153,6 +186,7 @@ class TestingConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
     LOOP_SCHEDULER = "off"
+    METRICS_CACHE_SECONDS = 0
 
     @classmethod
     def default_secret_key(cls) -> str:

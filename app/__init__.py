@@ -45,6 +45,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+
+    from app.scheduler.engine import should_embed, start_embedded
+
+    if should_embed(app):  # only the process serving `flask run`, never tests or other commands
+        start_embedded(app)
     return app
 
 
@@ -56,13 +61,19 @@ def _ensure_sqlite_folder(url: str) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import blueprint as accounts
+    from app.api.admin import blueprint as api_admin
+    from app.api.views import blueprint as api
     from app.audit.views import blueprint as audit_views
     from app.capa.views import blueprint as capa
     from app.complaints.views import blueprint as complaints
+    from app.intake.views import blueprint as intake
     from app.metrics.views import blueprint as metrics
     from app.nonconformities.views import blueprint as nonconformities
+    from app.notifications.views import blueprint as notifications
     from app.organisation.views import blueprint as organisation
     from app.rca.views import blueprint as rca
+    from app.reports.views import blueprint as reports
+    from app.scheduler.views import blueprint as scheduler
 
     for blueprint in (
         accounts,
@@ -73,12 +84,19 @@ def _register_blueprints(app: Flask) -> None:
         nonconformities,
         rca,
         capa,
+        intake,
+        notifications,
+        scheduler,
+        reports,
+        api,
+        api_admin,
     ):
         app.register_blueprint(blueprint)
 
 
 def _register_request_hooks(app: Flask) -> None:
     from app.accounts.views import enforce_session_timeouts
+    from app.core.db import commit_kept_writes
 
     app.before_request(start_request_context)
     app.before_request(enforce_session_timeouts)
@@ -90,6 +108,7 @@ def _register_request_hooks(app: Flask) -> None:
             db.session.commit()
         else:
             db.session.rollback()
+        commit_kept_writes(db.session)
         return response
 
     @app.after_request
@@ -110,12 +129,16 @@ def _register_request_hooks(app: Flask) -> None:
 
 
 def _register_error_pages(app: Flask) -> None:
+    from app.api.framework import http_problem, is_api_request, server_problem
+
     @app.errorhandler(CSRFError)
     def form_expired(error: CSRFError) -> tuple[str, int]:
         return render_template("errors/400.html", csrf=True), 400
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException:
+    def http_error(error: HTTPException) -> tuple[str, int] | HTTPException | Response:
+        if is_api_request():  # the JSON API answers in problem+json, never with a page
+            return http_problem(error)
         code = error.code or 500
         if code in (400, 403, 404, 405, 500):
             template = f"errors/{code}.html" if code != 405 else "errors/404.html"
@@ -126,16 +149,26 @@ def _register_error_pages(app: Flask) -> None:
         return  # let tests see the traceback instead of a polite page
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception) -> tuple[str, int]:
+    def unexpected_error(error: Exception) -> tuple[str, int] | Response:
         db.session.rollback()
         app.logger.exception("Unhandled error")
+        if is_api_request():
+            return server_problem()
         return render_template("errors/500.html"), 500
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from app.core.navigation import main_navigation
+    from app.core.navigation import current_section, main_navigation, visible
+    from app.notifications.services import unread_count
 
-    app.jinja_env.globals.update(can=can, Permission=Permission, main_navigation=main_navigation)
+    app.jinja_env.globals.update(
+        can=can,
+        Permission=Permission,
+        main_navigation=main_navigation,
+        current_section=current_section,
+        visible_navigation=visible,
+        unread_notification_count=unread_count,
+    )
 
     @app.template_filter("utc")
     def format_utc(value: Any) -> str:

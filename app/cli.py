@@ -16,6 +16,7 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import text
 
 from app.core.audit import acting_as
 from app.core.errors import ServiceError
@@ -60,8 +61,27 @@ def alembic_config(connection: Any = None) -> Any:
 
 def _with_connection(action: Callable[[Any], None]) -> None:
     engine = db.engine()
-    with engine.begin() as connection:
-        action(alembic_config(connection))
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            # Batch migrations rebuild a SQLite table (copy, drop, rename). With foreign keys
+            # enforced, dropping a table that other rows point at fails, so they are off while the
+            # migration runs (the pragma only works outside a transaction), and every reference
+            # is checked before it commits.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                action(alembic_config(connection))
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise click.ClickException(
+                            f"The migration would leave {len(broken)} broken references "
+                            f"(first in table {broken[0][0]}); nothing was changed."
+                        )
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
 
 
 @db_cli.command("upgrade")
@@ -170,8 +190,9 @@ audit_cli = AppGroup("audit", help="The audit trail.")
 def audit_verify() -> None:
     """Recompute the hash chain; exit 1 and name the first broken event if it does not hold."""
     from app.core.audit import verify_chain
+    from app.core.db import read_only_connection
 
-    with db.engine().connect() as connection:
+    with read_only_connection(db.engine()) as connection:
         result = verify_chain(connection)
     click.echo(result.summary())
     if not result.ok:
@@ -224,13 +245,18 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
             result = seed_quality_loop(db.session.connection(), complaint_count, progress=advance)
         except SeedError as exc:
             raise click.ClickException(str(exc)) from None
+    from app.demo.objectives import seed_demo_objectives
+
+    goals = seed_demo_objectives()
+    # Fresh planner statistics after a bulk load, so list queries pick the right index at once.
+    db.session.execute(text("ANALYZE"))
     elapsed = time.monotonic() - started
     rate = result.complaints / elapsed if elapsed else 0
     click.echo(
         f"Seeded {result.complaints} complaints ({rate:,.0f}/s), {result.recovery_actions} "
         f"recovery actions, {result.nonconformities} nonconformities, {result.analyses} "
-        f"analyses, {result.capas} CAPAs, {result.checks} checks, {result.trainings} trainings "
-        f"in {elapsed:.1f} s."
+        f"analyses, {result.capas} CAPAs, {result.checks} checks, {result.trainings} trainings, "
+        f"{goals} metric goals in {elapsed:.1f} s."
     )
     if credentials:
         click.echo("")
@@ -241,6 +267,10 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (db_cli, users_cli, audit_cli):
+    from app.api.cli import tokens_cli
+    from app.intake.cli import import_cli
+    from app.scheduler.cli import scheduler_cli
+
+    for group in (db_cli, users_cli, audit_cli, import_cli, scheduler_cli, tokens_cli):
         app.cli.add_command(group)
     app.cli.add_command(seed_demo)

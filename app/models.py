@@ -1,31 +1,51 @@
 """Every model, imported in one place so the metadata (and so Alembic) sees all tables."""
 
 from app.accounts.models import LoginAttempt, User
+from app.api.models import ApiToken, IdempotencyRecord
 from app.capa.models import Capa, EffectivenessCheck, TrainingAssignment
 from app.complaints.models import Complaint, RecoveryAction
 from app.core.audit import AuditEvent
 from app.core.references import ReferenceCounter
 from app.core.signatures import Signature
+from app.intake.models import ImportJob, ImportMapping, ImportRejection
+from app.metrics.models import Initiative, MetricGoal, Objective
 from app.nonconformities.models import Nonconformity
+from app.notifications.models import Notification
 from app.organisation.models import Category, Customer, Process, Site, TQMPrinciple
 from app.rca.models import EightDSection, IshikawaCause, RootCause, RootCauseAnalysis, WhyStep
+from app.reports.models import ArchivedReport
+from app.scheduler.models import CapaRecurrenceFlag, JobRun, RecurrenceSignal, ScheduledJob
 
 __all__ = [
+    "ApiToken",
+    "ArchivedReport",
     "AuditEvent",
     "Capa",
+    "CapaRecurrenceFlag",
     "Category",
     "Complaint",
     "Customer",
     "EffectivenessCheck",
     "EightDSection",
+    "IdempotencyRecord",
+    "ImportJob",
+    "ImportMapping",
+    "ImportRejection",
+    "Initiative",
     "IshikawaCause",
+    "JobRun",
     "LoginAttempt",
+    "MetricGoal",
     "Nonconformity",
+    "Notification",
+    "Objective",
     "Process",
     "RecoveryAction",
+    "RecurrenceSignal",
     "ReferenceCounter",
     "RootCause",
     "RootCauseAnalysis",
+    "ScheduledJob",
     "Signature",
     "Site",
     "TQMPrinciple",

@@ -1,1 +1,23 @@
-"""PDF reports for auditors: templates, print CSS, and the code that gathers data and renders it."""
+"""PDF reports for auditors, rendered by WeasyPrint: the report layer of Loop QMS.
+
+A report is built in two steps that never mix:
+
+1. *gather*: a module here (`capa`, `eight_d`, `complaint`, `nonconformity_register`,
+   `audit_extract`) reads the records through the domains' services and returns a `Report`: plain,
+   JSON-ready data (strings, numbers, lists, dicts) and the filters it was gathered with;
+2. *render*: `reports.rendering` turns that data into a PDF/A-3b document with a Jinja template of
+   `reports/templates/` and the print stylesheet `reports/templates/print.css`, attaches the data
+   as canonical JSON and prints that JSON's SHA-256 in every page footer.
+
+`reports.generate.generate_report` runs the render, stamps the report id, the generation time and
+who generated it, and writes an `export` event to the audit trail. Templates render only the
+gathered data, so the PDF shows exactly what is attached and hashed.
+
+Adding a report (the quality review pack, say) is one module with a `gather_…` function returning
+a `Report`, one template extending `report_base.html`, and one route in `app.reports.views`.
+"""
+
+from reports.base import Report, ReportError
+from reports.generate import GeneratedReport, generate_report
+
+__all__ = ["GeneratedReport", "Report", "ReportError", "generate_report"]

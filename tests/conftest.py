@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -21,7 +22,7 @@ os.environ.setdefault("LOOP_INSTANCE_DIR", "/tmp/loop-qms-test-instance")
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.orm import Session
 
 from app import create_app
@@ -70,8 +71,10 @@ class DatabaseFactory:
         if base is None or not self.schemas:
             return
         engine = create_engine(base)
-        with engine.begin() as connection:
-            for schema in self.schemas:
+        # One transaction per schema: dropping them all at once takes a lock per table of every
+        # schema and runs out of PostgreSQL's lock table (max_locks_per_transaction).
+        for schema in self.schemas:
+            with engine.begin() as connection:
                 connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         engine.dispose()
 
@@ -149,3 +152,64 @@ def login(client: FlaskClient, make_user):
 def fresh_database_url(databases: DatabaseFactory) -> str:
     """An empty, unmigrated database URL whose writes really commit (for multi-process tests)."""
     return databases.new_url()
+
+
+@pytest.fixture()
+def committed(app: Flask, db_connection: None) -> Callable[..., Any]:
+    """Run `fn(*args, **kwargs)` in its own app context and commit, as a separate request would.
+    Returned records are detached but keep their loaded values, so tests can read them."""
+
+    def run(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        with app.app_context():
+            result = fn(*args, **kwargs)
+            db.session.commit()
+            return result
+
+    return run
+
+
+@pytest.fixture()
+def count(committed: Callable[..., Any]) -> Callable[[type], int]:
+    """How many rows of `model` the database holds right now."""
+
+    def rows(model: type) -> int:
+        return committed(lambda: db.session.scalar(select(func.count()).select_from(model)))
+
+    return rows
+
+
+@pytest.fixture()
+def fetch(committed: Callable[..., Any]) -> Callable[..., Any]:
+    """A fresh copy of one record, read in its own session; `load` may touch relationships."""
+
+    def get(model: type, ident: int, load: Callable[[Any], Any] | None = None) -> Any:
+        def read() -> Any:
+            record = db.session.get(model, ident)
+            if load is not None and record is not None:
+                load(record)
+            return record
+
+        return committed(read)
+
+    return get
+
+
+@pytest.fixture()
+def count_queries(app: Flask) -> Callable[[Callable[[], Any]], int]:
+    """How many SQL statements `action()` sends to the database (to catch N+1 queries)."""
+
+    def measure(action: Callable[[], Any]) -> int:
+        engine = app.extensions["loop_db"].engine
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            action()
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+        return len(statements)
+
+    return measure

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.core.forms import select_choices
 from app.core.permissions import Role
@@ -25,6 +25,16 @@ class NewUserForm(FlaskForm):
         validators=[DataRequired(), Length(min=12, max=128)],
         description="12 to 128 characters. Hand it over in person; the user can change it later.",
     )
+
+    def validate_email(self, field: EmailField) -> None:
+        # The same check the service makes, so a bad address is flagged with the other fields.
+        from app.accounts.services import normalise_email
+        from app.core.errors import ServiceError
+
+        try:
+            normalise_email(field.data or "")
+        except ServiceError as error:
+            raise ValidationError(error.message) from None
 
 
 class EditUserForm(FlaskForm):

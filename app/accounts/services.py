@@ -8,11 +8,13 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.accounts.models import LoginAttempt, User
 from app.core.audit import AuditAction, acting_as, current_context, record_event, record_type_of
-from app.core.db import ensure_current_version, utcnow
+from app.core.db import ensure_current_version, keep_despite_rollback, utcnow
 from app.core.errors import ServiceError
 from app.core.permissions import Permission, Role, role_can
 from app.core.signatures import Signature, SignatureMeaning, record_signature
@@ -187,6 +189,17 @@ class ThrottleSettings:
     ip_limit: int = 30
     ip_window: timedelta = timedelta(minutes=15)
 
+    @classmethod
+    def from_config(cls) -> ThrottleSettings:
+        """The limits configured for this app (LOGIN_LOCKOUT_* and LOGIN_IP_*)."""
+        config = current_app.config
+        return cls(
+            lockout_threshold=config["LOGIN_LOCKOUT_THRESHOLD"],
+            lockout_window=config["LOGIN_LOCKOUT_WINDOW"],
+            ip_limit=config["LOGIN_IP_LIMIT"],
+            ip_window=config["LOGIN_IP_WINDOW"],
+        )
+
 
 def _recent_failures(*, email: str | None = None, remote_addr: str | None = None, since) -> int:
     query = (
@@ -273,6 +286,37 @@ def record_sign_out(user: User) -> None:
 
 
 SIGNATURE_PASSWORD_ERROR = "The password is not right; nothing was signed."
+SIGNATURE_LOCKED_ERROR = (
+    "Signing is locked for a while after too many wrong passwords; nothing was signed."
+)
+
+
+def _refuse_signature(signer: User, cause: str, message: str) -> None:
+    """Refuse the signing and count it as a failed sign-in attempt.
+
+    The attempt is written when the request ends, after its rollback, so the lockout counts it:
+    otherwise the rollback would erase it and the signing form could be used to guess a password
+    without limit."""
+    email, signer_id = signer.email, signer.id
+    remote_addr = current_context().remote_addr or ""
+    attempted_at = utcnow()
+
+    def write_attempt(session: Session) -> None:
+        session.add(
+            LoginAttempt(
+                email=email, remote_addr=remote_addr, attempted_at=attempted_at, succeeded=False
+            )
+        )
+        record_event(
+            session,
+            AuditAction.LOGIN_FAILED,
+            "user_account",
+            signer_id,
+            changes={"email": email, "cause": cause},
+        )
+
+    keep_despite_rollback(db.session, write_attempt)
+    raise ServiceError(message, field="password")
 
 
 def sign_record(
@@ -281,27 +325,25 @@ def sign_record(
     password: str,
     meaning: str,
     purpose: str,
+    throttle: ThrottleSettings | None = None,
 ) -> Signature:
     """Sign `record` as `signer` after re-checking their password (21 CFR Part 11 style).
 
-    A wrong password signs nothing and counts as a failed sign-in attempt, so the signing form
-    cannot be used to guess passwords past the lockout."""
+    A wrong password signs nothing and counts as a failed sign-in attempt, kept even though the
+    signing is undone; once the account is locked out no password is checked, so the signing
+    form cannot be used to guess passwords past the lockout."""
     try:
         meaning = SignatureMeaning(meaning)
     except ValueError:
         raise ServiceError("Choose what the signature means.", field="meaning") from None
     if not role_can(signer.role, Permission.RECORDS_SIGN):
         raise ServiceError("Your role may not sign records.")
+    throttle = throttle or ThrottleSettings.from_config()
+    failures = _recent_failures(email=signer.email, since=utcnow() - throttle.lockout_window)
+    if failures >= throttle.lockout_threshold:
+        _refuse_signature(signer, "signature_locked", SIGNATURE_LOCKED_ERROR)
     if not signer.active or not password_matches(signer, password):
-        db.session.add(
-            LoginAttempt(
-                email=signer.email,
-                remote_addr=current_context().remote_addr or "",
-                attempted_at=utcnow(),
-                succeeded=False,
-            )
-        )
-        raise ServiceError(SIGNATURE_PASSWORD_ERROR, field="password")
+        _refuse_signature(signer, "signature_password", SIGNATURE_PASSWORD_ERROR)
     return record_signature(db.session, record, signer, meaning, purpose)
 
 
@@ -316,6 +358,6 @@ def signatures_of(record: object) -> list[Signature]:
                 Signature.record_type == record_type_of(record),
                 Signature.record_id == str(sa_inspect(record).identity[0]),
             )
-            .order_by(Signature.signed_at)
+            .order_by(Signature.signed_at, Signature.id)
         )
     )

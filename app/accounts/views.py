@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from app.accounts import services
 from app.accounts.forms import EditUserForm, LoginForm, NewUserForm
 from app.accounts.models import User
+from app.api import is_api_request
 from app.audit.services import history_of
 from app.core.db import utcnow
 from app.core.errors import ServiceError
@@ -49,8 +50,8 @@ def enforce_session_timeouts() -> Response | None:
     """Sign out idle sessions and sessions older than the absolute limit; remember the actor."""
     from flask import g
 
-    if request.endpoint == "static" or not current_user.is_authenticated:
-        return None
+    if request.endpoint == "static" or is_api_request() or not current_user.is_authenticated:
+        return None  # the JSON API ignores browser sessions: it authenticates tokens only
     now = utcnow().timestamp()
     signed_in_at = float(session.get("signed_in_at", 0))
     last_seen = float(session.get("last_seen", 0))
@@ -87,15 +88,11 @@ def login() -> str | Response | tuple[str, int]:
     if request.method == "POST" and not form.validate():
         return render_template("accounts/login.html", form=form), 422
     if form.is_submitted():
-        config = current_app.config
-        throttle = services.ThrottleSettings(
-            lockout_threshold=config["LOGIN_LOCKOUT_THRESHOLD"],
-            lockout_window=config["LOGIN_LOCKOUT_WINDOW"],
-            ip_limit=config["LOGIN_IP_LIMIT"],
-            ip_window=config["LOGIN_IP_WINDOW"],
-        )
         result = services.sign_in(
-            form.email.data or "", form.password.data or "", request.remote_addr or "", throttle
+            form.email.data or "",
+            form.password.data or "",
+            request.remote_addr or "",
+            services.ThrottleSettings.from_config(),
         )
         if not result.ok:
             form.password.data = ""

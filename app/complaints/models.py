@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -68,9 +69,33 @@ class RetentionStatus(LabelledEnum):
     LEFT = "left"
 
 
+def seconds_between(later: datetime | None, earlier: datetime | None) -> int | None:
+    """`later - earlier` in whole seconds, rounded to the nearest (halves up), None when either is
+    unset. Computed from whole microseconds, exactly as the migration's backfill does in SQL."""
+    if later is None or earlier is None:
+        return None
+    microseconds = (later - earlier) // timedelta(microseconds=1)
+    return (microseconds + 500_000) // 1_000_000
+
+
+def complaint_durations(
+    received_at: datetime | None,
+    first_response_at: datetime | None,
+    resolved_at: datetime | None,
+) -> dict[str, int | None]:
+    """The stored durations of a complaint with these times: what bulk inserts (demo seeding,
+    import) must set beside the times; the ORM sets them itself on every insert and update."""
+    return {
+        "first_response_seconds": seconds_between(first_response_at, received_at),
+        "resolution_seconds": seconds_between(resolved_at, received_at),
+    }
+
+
 class Complaint(Audited, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "complaint"
     __audit_state_field__ = "status"
+    # The stored durations follow from the times, which are audited themselves.
+    __audit_exclude__ = Audited.__audit_exclude__ | {"first_response_seconds", "resolution_seconds"}
     __table_args__ = (
         UniqueConstraint("source_system", "external_id"),
         CheckConstraint("escalation_level BETWEEN 0 AND 3", name="escalation_level_range"),
@@ -79,6 +104,8 @@ class Complaint(Audited, TimestampMixin, VersionedMixin, Base):
         Index(
             "ix_complaint_process_category_received_at", "process_id", "category_id", "received_at"
         ),
+        # The list's commonest narrowing: one process, some statuses, newest first.
+        Index("ix_complaint_process_status_received_at", "process_id", "status", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -107,6 +134,12 @@ class Complaint(Audited, TimestampMixin, VersionedMixin, Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     first_contact_resolution: Mapped[bool] = mapped_column(Boolean, default=False)
+    # first_response_at − received_at and resolved_at − received_at in whole seconds (NULL while
+    # unset), derived from the times on every ORM flush (see `_keep_durations`) and by bulk
+    # inserts through `complaint_durations`: the KPIs average and rank integers instead of
+    # parsing timestamps (docs/metrics.md).
+    first_response_seconds: Mapped[int | None] = mapped_column(Integer)
+    resolution_seconds: Mapped[int | None] = mapped_column(Integer)
 
     csat_score: Mapped[int | None] = mapped_column(Integer)
     csat_comment: Mapped[str] = mapped_column(Text, default="")
@@ -130,6 +163,19 @@ class Complaint(Audited, TimestampMixin, VersionedMixin, Base):
     recovery_actions: Mapped[list[RecoveryAction]] = relationship(
         back_populates="complaint", order_by="RecoveryAction.done_at"
     )
+
+
+@event.listens_for(Complaint, "before_insert")
+@event.listens_for(Complaint, "before_update")
+def _keep_durations(mapper: object, connection: object, complaint: Complaint) -> None:
+    """Every insert and update through the ORM (workflow transitions, edits, the API) stores the
+    durations that follow from the complaint's times, so they never drift from them."""
+    durations = complaint_durations(
+        complaint.received_at, complaint.first_response_at, complaint.resolved_at
+    )
+    for key, value in durations.items():
+        if getattr(complaint, key) != value:
+            setattr(complaint, key, value)
 
 
 class RecoveryKind(LabelledEnum):

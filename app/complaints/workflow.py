@@ -22,7 +22,9 @@ def _stamp_resolution(complaint: Complaint, user: object, previous: str) -> None
     # Resolved straight from "received": the customer's first contact settled it.
     complaint.first_contact_resolution = previous == S.RECEIVED
     complaint.resolved_at = utcnow()
-    _stamp_first_response(complaint, user, previous)
+    if complaint.first_response_at is None:
+        # Resolving is the first response: one moment, not two a few microseconds apart.
+        complaint.first_response_at = complaint.resolved_at
 
 
 def _stamp_closure(complaint: Complaint, user: object, previous: str) -> None:

@@ -13,8 +13,9 @@ import contextlib
 import enum
 import hashlib
 import json
+import re
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -22,9 +23,28 @@ from decimal import Decimal
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import Index, Integer, String, Text, event, insert, inspect, select
+from sqlalchemy import (
+    Index,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    column,
+    event,
+    insert,
+    inspect,
+    select,
+    table,
+)
 from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, attributes, mapped_column
+from sqlalchemy.orm import (
+    Mapped,
+    ORMExecuteState,
+    Session,
+    attributes,
+    mapped_column,
+    object_session,
+)
 
 from app.core.db import Base, UTCDateTime, enum_type, utcnow
 
@@ -174,25 +194,72 @@ def format_timestamp(value: datetime) -> str:
 
 def event_hash(row: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical serialisation of an event's content, including `prev_hash`."""
-    content = json.dumps(
-        [
-            row["id"],
-            format_timestamp(row["occurred_at"]),
-            row["actor"],
-            row["actor_user_id"],
-            str(row["action"]),
-            row["record_type"],
-            row["record_id"],
-            row["changes"],
-            row["reason"],
-            row["request_id"],
-            row["remote_addr"],
-            row["prev_hash"],
-        ],
-        separators=(",", ":"),
-        ensure_ascii=False,
+    return _content_hash(
+        row["id"],
+        _timestamp_text(row["occurred_at"]),
+        row["actor"],
+        row["actor_user_id"],
+        str(row["action"]),
+        row["record_type"],
+        row["record_id"],
+        row["changes"],
+        row["reason"],
+        row["request_id"],
+        row["remote_addr"],
+        row["prev_hash"],
     )
-    return hashlib.sha256(content.encode()).hexdigest()
+
+
+def _content_encoder() -> Callable[[list[Any]], str]:
+    """`json.dumps(fields, separators=(",", ":"), ensure_ascii=False)`, built once.
+
+    json.dumps builds an encoder on every call; verify_chain hashes millions of events, so this
+    builds the same C encoder that json.dumps uses once, checks it writes exactly what json.dumps
+    writes, and falls back to a reused JSONEncoder (the same output, a little slower) otherwise.
+    """
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+    make_c_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_c_encoder is None:
+        return encoder.encode
+    try:
+        c_encoder = make_c_encoder(
+            None,
+            encoder.default,
+            json.encoder.encode_basestring,
+            None,
+            ":",
+            ",",
+            False,
+            False,
+            True,
+        )
+
+        def encode(fields: list[Any]) -> str:
+            return "".join(c_encoder(fields, 0))
+
+        sample: list[Any] = [7, 'a "quoted" ü\\ \n\x00 \u2028 ☃', None, -1, True, 1.5, {"k": [1]}]
+        if encode(sample) == json.dumps(sample, separators=(",", ":"), ensure_ascii=False):
+            return encode
+    except Exception:  # a Python whose json internals differ: the plain encoder is as correct
+        pass
+    return encoder.encode
+
+
+_encode_content = _content_encoder()
+
+
+def _content_hash(*fields: Any) -> str:
+    """The hash of an event's fields in event_hash's order, occurred_at already formatted."""
+    return hashlib.sha256(_encode_content(list(fields)).encode()).hexdigest()
+
+
+def _timestamp_text(value: datetime) -> str:
+    """`format_timestamp(value)`, faster: for years 1000-9999 (always, in practice) `isoformat`
+    gives the same digits as strftime's `%Y-%m-%dT%H:%M:%S.%f` (strftime does not pad years below
+    1000 to four digits, so those keep the original)."""
+    if value.year >= 1000:
+        return value.isoformat(timespec="microseconds")[:26] + "Z"
+    return format_timestamp(value)
 
 
 # --- writing events ---------------------------------------------------------------------------
@@ -250,12 +317,19 @@ def record_event(
     changes: dict[str, Any] | None = None,
     reason: str | None = None,
 ) -> None:
-    """Write one explicit event (login, sign, export…) in the session's transaction."""
+    """Write one explicit event (login, sign, export…) in the session's transaction.
+
+    `changes` holds the event's details as field → value; they are stored as [None, value]
+    pairs, the same shape as captured changes, so every event reads the same way."""
     pending = PendingEvent(
         action=action,
         record_type=record_type,
         record_id=None if record_id is None else str(record_id),
-        changes=jsonable(changes) if changes is not None else None,
+        changes=(
+            {key: [None, jsonable(value)] for key, value in changes.items()}
+            if changes is not None
+            else None
+        ),
         reason=reason,
     )
     append_events(session.connection(), [pending])
@@ -347,10 +421,19 @@ def _capture_before_flush(session: Session, flush_context: Any, instances: Any) 
             changes = _diff(obj)
             if changes:
                 captured.append(_Captured("update", obj, changes, _identity(obj)))
-    for obj in session.deleted:
-        if isinstance(obj, Audited):
-            snapshot = {key: [old, None] for key, (_, old) in _column_snapshot(obj).items()}
-            captured.append(_Captured("delete", obj, snapshot, _identity(obj)))
+
+
+@event.listens_for(Audited, "before_delete", propagate=True)
+def _capture_delete(mapper: Any, connection: Connection, target: Audited) -> None:
+    # Deletions are caught as the flush performs them, not from `session.deleted` beforehand:
+    # rows removed by a delete-orphan or delete cascade are found only during the flush.
+    session = object_session(target)
+    if session is None:
+        return
+    snapshot = {key: [old, None] for key, (_, old) in _column_snapshot(target).items()}
+    session.info.setdefault(_PENDING_KEY, []).append(
+        _Captured("delete", target, snapshot, _identity(target))
+    )
 
 
 @event.listens_for(Session, "after_flush")
@@ -414,48 +497,93 @@ class ChainVerification:
         return f"BROKEN at event {self.broken_event_id}: {self.problem}"
 
 
-_VERIFY_COLUMNS = [
-    AuditEvent.id,
-    AuditEvent.occurred_at,
-    AuditEvent.actor,
-    AuditEvent.actor_user_id,
-    AuditEvent.action,
-    AuditEvent.record_type,
-    AuditEvent.record_id,
-    AuditEvent.changes,
-    AuditEvent.reason,
-    AuditEvent.request_id,
-    AuditEvent.remote_addr,
-    AuditEvent.prev_hash,
-    AuditEvent.hash,
-]
+# verify_chain reads the columns untyped: raw driver values, with no per-row type processing.
+_RAW_EVENTS = table(
+    AuditEvent.__tablename__,
+    *(
+        column(name)
+        for name in (
+            "id",
+            "occurred_at",
+            "actor",
+            "actor_user_id",
+            "action",
+            "record_type",
+            "record_id",
+            "changes",
+            "reason",
+            "request_id",
+            "remote_addr",
+            "prev_hash",
+            "hash",
+        )
+    ),
+)
+# How SQLAlchemy's SQLite dialect stores a UTCDateTime: naive UTC, always with microseconds.
+_SQLITE_TIMESTAMP = re.compile(r"[1-9]\d{3}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+
+
+def _raw_timestamp_reader(connection: Connection) -> Callable[[Any], str]:
+    """Turn a raw `occurred_at` from the driver into the text event_hash formats it as.
+
+    A SQLite value in the dialect's own storage format becomes that text by moving characters
+    (the same digits strftime would write after parsing it); anything else (PostgreSQL's datetimes,
+    an unexpected string) goes through the column type's own result processing, as an ORM read does.
+    """
+    dialect = connection.dialect
+    to_datetime = AuditEvent.__table__.c.occurred_at.type.dialect_impl(dialect).result_processor(
+        dialect, None
+    ) or (lambda value: value)
+    fast = dialect.name == "sqlite"
+    match = _SQLITE_TIMESTAMP.fullmatch
+
+    def read(raw: Any) -> str:
+        if fast and type(raw) is str and match(raw):
+            return f"{raw[:10]}T{raw[11:]}Z"
+        return _timestamp_text(to_datetime(raw))
+
+    return read
 
 
 def verify_chain(connection: Connection, batch_size: int = 20_000) -> ChainVerification:
     """Recompute every event's hash in id order and check each link to the one before.
 
-    Streams in batches, so memory stays flat however long the trail is. Names the first broken
-    event: content changed after writing, an event removed or reordered, or a gap in the ids.
+    Streams in batches (keyset pagination on the id), so memory stays flat however long the trail
+    is. Names the first broken event: content changed after writing, an event removed or
+    reordered, or a gap in the ids.
     """
     expected_prev = GENESIS_HASH
     expected_id = 1
     count = 0
     first_hash: str | None = None
+    timestamp_text = _raw_timestamp_reader(connection)
+    events = _RAW_EVENTS.c
+    statement = (
+        select(*events)
+        .where(events.id > bindparam("after", type_=Integer))
+        .order_by(events.id)
+        .limit(batch_size)
+    )
     last_id = 0
-    keys = [column.key for column in _VERIFY_COLUMNS]
     while True:
-        result = connection.execute(
-            select(*_VERIFY_COLUMNS)
-            .where(AuditEvent.id > last_id)
-            .order_by(AuditEvent.id)
-            .limit(batch_size)
-        )
-        rows = result.all()
+        rows = connection.execute(statement, {"after": last_id}).all()
         if not rows:
             break
-        for values in rows:
-            row = dict(zip(keys, values, strict=True))
-            event_id = row["id"]
+        for (
+            event_id,
+            occurred_at,
+            actor,
+            actor_user_id,
+            action,
+            record_type,
+            record_id,
+            changes,
+            reason,
+            request_id,
+            remote_addr,
+            prev_hash,
+            stored_hash,
+        ) in rows:
             if event_id != expected_id:
                 return ChainVerification(
                     False,
@@ -465,7 +593,7 @@ def verify_chain(connection: Connection, batch_size: int = 20_000) -> ChainVerif
                     event_id,
                     f"expected event {expected_id} next; events are missing before this one",
                 )
-            if row["prev_hash"] != expected_prev:
+            if prev_hash != expected_prev:
                 return ChainVerification(
                     False,
                     count,
@@ -474,7 +602,21 @@ def verify_chain(connection: Connection, batch_size: int = 20_000) -> ChainVerif
                     event_id,
                     "its previous-hash link does not match the event before it",
                 )
-            if event_hash(row) != row["hash"]:
+            computed = _content_hash(
+                event_id,
+                timestamp_text(occurred_at),
+                actor,
+                actor_user_id,
+                str(action),
+                record_type,
+                record_id,
+                changes,
+                reason,
+                request_id,
+                remote_addr,
+                prev_hash,
+            )
+            if computed != stored_hash:
                 return ChainVerification(
                     False,
                     count,
@@ -483,8 +625,9 @@ def verify_chain(connection: Connection, batch_size: int = 20_000) -> ChainVerif
                     event_id,
                     "its content does not match its hash (changed after it was written)",
                 )
-            expected_prev = row["hash"]
-            first_hash = first_hash or row["hash"]
+            expected_prev = stored_hash
+            if first_hash is None:
+                first_hash = stored_hash
             expected_id += 1
             count += 1
         last_id = rows[-1][0]

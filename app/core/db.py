@@ -6,7 +6,9 @@ One engine per application, one session per application context. Services change
 
 from __future__ import annotations
 
+import contextlib
 import enum
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
@@ -32,6 +34,7 @@ from sqlalchemy.orm import (
     scoped_session,
     sessionmaker,
 )
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.pool import NullPool
 
 T = TypeVar("T")
@@ -148,9 +151,24 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        if connection.get_execution_options().get(READ_ONLY_OPTION):
+            # A reader in WAL mode sees a consistent snapshot without holding up any writer.
+            connection.exec_driver_sql("BEGIN")
+            return
         # IMMEDIATE takes the write lock up front: concurrent writers wait for the busy timeout
         # instead of failing with "database is locked" when a read turns into a write.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+READ_ONLY_OPTION = "loop_read_only"
+
+
+@contextlib.contextmanager
+def read_only_connection(engine: Engine) -> Iterator[Connection]:
+    """A connection for a long read that must not hold up writers (verifying the audit chain):
+    on SQLite its transaction takes no write lock. Never write through it."""
+    with engine.connect() as connection:
+        yield connection.execution_options(**{READ_ONLY_OPTION: True})
 
 
 def make_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
@@ -225,7 +243,55 @@ def ensure_current_version(record: VersionedMixin, expected: object, label: str)
     except (TypeError, ValueError):
         raise StaleRecord(f"{label} could not be saved: the form is missing its version.") from None
     if expected_version != record.version:
-        raise StaleRecord(
-            f"{label} was changed by someone else since you opened it. "
-            "Reload the page to see the current version, then make your change again."
-        )
+        raise StaleRecord(stale_message(label))
+
+
+def stale_message(label: str) -> str:
+    return (
+        f"{label} was changed by someone else since you opened it. "
+        "Reload the page to see the current version, then make your change again."
+    )
+
+
+def flush_or_refuse_stale(session: Session, label: str) -> None:
+    """Flush; a row whose version moved on under us (another request saved it between our read
+    and our write) becomes a `StaleRecord` that says so, never a silent overwrite."""
+    from app.core.errors import StaleRecord
+
+    try:
+        session.flush()
+    except StaleDataError:
+        raise StaleRecord(stale_message(label)) from None
+
+
+@contextlib.contextmanager
+def all_or_nothing(session: Session) -> Iterator[None]:
+    """Undo everything done inside the block if it raises (a savepoint); the caller's earlier
+    work is kept either way."""
+    savepoint = session.begin_nested()
+    try:
+        yield
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        raise
+    savepoint.commit()
+
+
+_KEPT_WRITES = "loop_kept_writes"
+
+
+def keep_despite_rollback(session: Session, write: Callable[[Session], None]) -> None:
+    """Queue a write that must land even though the work around it is undone: a failed password
+    check has to count toward the lockout although the refused signing rolls back. The request
+    runs the queued writes in a commit of their own when it ends (`commit_kept_writes`)."""
+    session.info.setdefault(_KEPT_WRITES, []).append(write)
+
+
+def commit_kept_writes(session: Session) -> None:
+    """Run and commit the writes queued by `keep_despite_rollback`, if any."""
+    writes = session.info.pop(_KEPT_WRITES, [])
+    if writes:
+        for write in writes:
+            write(session)
+        session.commit()

@@ -25,3 +25,8 @@ def apply_service_error(form: FlaskForm, error: ServiceError) -> None:
 def select_choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select options."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def form_status(form: FlaskForm) -> int:
+    """200 for a fresh form; 422 when a submitted form comes back with errors."""
+    return 422 if form.is_submitted() else 200

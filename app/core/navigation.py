@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.core.permissions import Permission, can
 
@@ -12,18 +12,106 @@ class NavItem:
     label: str
     endpoint: str
     permission: Permission
+    # Endpoints (or "blueprint." prefixes) that count as being in this section.
+    section: tuple[str, ...] = ()
+    children: tuple[NavItem, ...] = field(default_factory=tuple)
 
+    def is_current(self, endpoint: str | None) -> bool:
+        if endpoint is None:
+            return False
+        if endpoint == self.endpoint or any(child.is_current(endpoint) for child in self.children):
+            return True
+        return any(
+            endpoint.startswith(marker) if marker.endswith(".") else endpoint == marker
+            for marker in self.section
+        )
+
+
+ORGANISATION = (
+    NavItem(
+        "Customers",
+        "organisation.customer_list",
+        Permission.ORGANISATION_VIEW,
+        ("organisation.customer_new", "organisation.customer_edit"),
+    ),
+    NavItem(
+        "Processes",
+        "organisation.process_list",
+        Permission.ORGANISATION_VIEW,
+        ("organisation.process_new", "organisation.process_edit"),
+    ),
+    NavItem(
+        "Sites",
+        "organisation.site_list",
+        Permission.ORGANISATION_VIEW,
+        ("organisation.site_new", "organisation.site_edit"),
+    ),
+    NavItem(
+        "Failure categories",
+        "organisation.category_list",
+        Permission.ORGANISATION_VIEW,
+        ("organisation.category_new", "organisation.category_edit"),
+    ),
+    NavItem("TQM principles", "organisation.principle_list", Permission.ORGANISATION_VIEW),
+)
 
 NAVIGATION: list[NavItem] = [
-    NavItem("Dashboard", "metrics.dashboard", Permission.DASHBOARD_VIEW),
-    NavItem("Customers", "organisation.customer_list", Permission.ORGANISATION_VIEW),
-    NavItem("Processes", "organisation.process_list", Permission.ORGANISATION_VIEW),
-    NavItem("Sites", "organisation.site_list", Permission.ORGANISATION_VIEW),
-    NavItem("TQM principles", "organisation.principle_list", Permission.ORGANISATION_VIEW),
-    NavItem("Audit trail", "audit.event_list", Permission.AUDIT_VIEW),
-    NavItem("Users", "accounts.user_list", Permission.USERS_MANAGE),
+    NavItem(
+        "Dashboard",
+        "metrics.dashboard",
+        Permission.DASHBOARD_VIEW,
+        ("metrics.dashboard_export", "metrics.financial_case", "metrics.principle_coverage"),
+    ),
+    NavItem(
+        "Objectives",
+        "metrics.objective_list",
+        Permission.DASHBOARD_VIEW,
+        (
+            "metrics.objective_new",
+            "metrics.objective_detail",
+            "metrics.initiative_new",
+            "metrics.goal_new",
+            "metrics.goal_edit",
+        ),
+    ),
+    NavItem("My work", "capa.my_work", Permission.RECORDS_VIEW),
+    NavItem("Complaints", "complaints.complaint_list", Permission.RECORDS_VIEW, ("complaints.",)),
+    NavItem(
+        "Nonconformities",
+        "nonconformities.nonconformity_list",
+        Permission.RECORDS_VIEW,
+        ("nonconformities.", "rca."),
+    ),
+    NavItem("CAPA", "capa.capa_list", Permission.RECORDS_VIEW, ("capa.",)),
+    NavItem("Import", "intake.upload", Permission.RECORDS_IMPORT, ("intake.",)),
+    NavItem(
+        "Organisation",
+        "organisation.customer_list",
+        Permission.ORGANISATION_VIEW,
+        children=ORGANISATION,
+    ),
+    NavItem("Reports", "reports.index", Permission.RECORDS_EXPORT, ("reports.",)),
+    NavItem("Audit trail", "audit.event_list", Permission.AUDIT_VIEW, ("audit.",)),
+    NavItem("Scheduler", "scheduler.job_list", Permission.SCHEDULER_VIEW, ("scheduler.",)),
+    NavItem("Users", "accounts.user_list", Permission.USERS_MANAGE, ("accounts.user_",)),
+    NavItem(
+        "API tokens", "api_admin.token_list", Permission.API_TOKENS_MANAGE, ("api_admin.token_",)
+    ),
 ]
 
 
+def visible(items: tuple[NavItem, ...] | list[NavItem]) -> list[NavItem]:
+    """The items the current user's role may open."""
+    return [item for item in items if can(item.permission)]
+
+
 def main_navigation() -> list[NavItem]:
-    return [item for item in NAVIGATION if can(item.permission)]
+    return visible(NAVIGATION)
+
+
+def current_section(endpoint: str | None) -> NavItem | None:
+    """The top-level item the page at `endpoint` belongs to: an exact match beats a section."""
+    for item in NAVIGATION:
+        if item.endpoint == endpoint:
+            return item
+    return next((item for item in NAVIGATION if item.is_current(endpoint)), None)

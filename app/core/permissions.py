@@ -46,6 +46,12 @@ class Permission(enum.StrEnum):
     RECORDS_SIGN = "records:sign"
     RECORDS_EXPORT = "records:export"
     CATEGORIES_MANAGE = "categories:manage"
+    # Scheduled reviews: the scheduler's admin page (read it; change schedules, run jobs).
+    SCHEDULER_VIEW = "scheduler:view"
+    SCHEDULER_MANAGE = "scheduler:manage"
+    # Importing complaints from files (app/intake): quality leads and administrators.
+    RECORDS_IMPORT = "records:import"
+    API_TOKENS_MANAGE = "api_tokens:manage"
 
 
 _EVERYONE = {Permission.DASHBOARD_VIEW, Permission.ORGANISATION_VIEW, Permission.RECORDS_VIEW}
@@ -60,6 +66,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_VIEW,
             Permission.CATEGORIES_MANAGE,
             Permission.RECORDS_EXPORT,
+            Permission.SCHEDULER_VIEW,
+            Permission.SCHEDULER_MANAGE,
+            Permission.RECORDS_IMPORT,
+            Permission.API_TOKENS_MANAGE,
         }
     ),
     Role.QUALITY_LEAD: frozenset(
@@ -72,13 +82,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RECORDS_SIGN,
             Permission.RECORDS_EXPORT,
             Permission.CATEGORIES_MANAGE,
+            Permission.SCHEDULER_VIEW,
+            Permission.RECORDS_IMPORT,
         }
     ),
     # Contributors record failures; they change other records only where assigned (see
     # app.core.workflow's assignee_may and each domain's may_edit).
     Role.CONTRIBUTOR: frozenset(_EVERYONE | {Permission.RECORDS_CREATE}),
     # The auditor reads everything and changes nothing: no permission here may write.
-    Role.AUDITOR: frozenset(_EVERYONE | {Permission.AUDIT_VIEW, Permission.RECORDS_EXPORT}),
+    Role.AUDITOR: frozenset(
+        _EVERYONE | {Permission.AUDIT_VIEW, Permission.RECORDS_EXPORT, Permission.SCHEDULER_VIEW}
+    ),
 }
 
 

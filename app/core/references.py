@@ -38,3 +38,22 @@ def next_reference(session: Session, prefix: str, year: int) -> str:
 
 def format_reference(prefix: str, year: int, number: int) -> str:
     return f"{prefix}-{year}-{number:06d}"
+
+
+def next_references(session: Session, prefix: str, year: int, count: int) -> list[str]:
+    """`count` consecutive new references for `prefix` in `year`, taken with one counter update
+    (bulk imports); the same locking as `next_reference`."""
+    if count <= 0:
+        return []
+    counter = session.scalar(
+        select(ReferenceCounter)
+        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
+        .with_for_update()
+    )
+    if counter is None:
+        counter = ReferenceCounter(prefix=prefix, year=year, last_value=0)
+        session.add(counter)
+    first = counter.last_value + 1
+    counter.last_value += count
+    session.flush()
+    return [format_reference(prefix, year, number) for number in range(first, first + count)]

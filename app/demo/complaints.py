@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from app.complaints.models import Complaint, RecoveryAction
+from app.complaints.models import Complaint, RecoveryAction, complaint_durations
 from app.demo.context import BATCH, LoopSeedResult, SeedContext, bulk_insert, stamps
 from app.organisation.models import Customer
 
@@ -183,6 +183,7 @@ def _complaint_row(ctx: SeedContext, received: datetime, pair: tuple[int, int]) 
         "resolved_at": resolved,
         "closed_at": closed,
         "first_contact_resolution": first_contact,
+        **complaint_durations(received, first_response, resolved),
         "csat_score": csat,
         "csat_comment": "",
         "csat_recorded_at": resolved if csat else None,

@@ -60,6 +60,8 @@ class Customer(Audited, TimestampMixin, VersionedMixin, Base):
     annual_value: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
     customer_since: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    # The customer's id in the system that sends complaints through the API (CRM, help desk).
+    external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
 
 
 class TQMPrinciple(Audited, Base):

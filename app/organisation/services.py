@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.accounts.models import User
-from app.core.db import ensure_current_version, utcnow
-from app.core.errors import ServiceError, StaleRecord
+from app.core.db import ensure_current_version, flush_or_refuse_stale, utcnow
+from app.core.errors import ServiceError
+from app.core.validation import checked_money, checked_text
 from app.extensions import db
 from app.organisation.models import (
     Category,
@@ -34,7 +34,6 @@ NAME_MAX_LENGTH = 200
 SITE_CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]*")
 # Numeric(14, 2): twelve digits before the decimal point.
 ANNUAL_VALUE_LIMIT = Decimal("1000000000000")
-CENT = Decimal("0.01")
 
 
 # --- lists -------------------------------------------------------------------------------------
@@ -81,15 +80,6 @@ def assignable_sites(current_site_id: int | None = None) -> list[Site]:
 # --- shared checks -----------------------------------------------------------------------------
 
 
-def _required_text(value: str | None, label: str, field: str, max_length: int) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ServiceError(f"{label} is required.", field=field)
-    if len(text) > max_length:
-        raise ServiceError(f"{label} may have at most {max_length} characters.", field=field)
-    return text
-
-
 def _taken(
     model: type[Site] | type[Process] | type[Category], column, value: str, exclude_id: int | None
 ) -> bool:
@@ -107,12 +97,7 @@ def _flush(label: str, table: str, unique_messages: dict[str, str]) -> None:
     when another request saved in the moment between our check and our write.
     """
     try:
-        db.session.flush()
-    except StaleDataError:
-        raise StaleRecord(
-            f"{label} was changed by someone else since you opened it. "
-            "Reload the page to see the current version, then make your change again."
-        ) from None
+        flush_or_refuse_stale(db.session, label)
     except IntegrityError as error:
         # PostgreSQL names the constraint; SQLite says "UNIQUE constraint failed: table.column".
         diagnostics = getattr(error.orig, "diag", None)
@@ -127,14 +112,14 @@ def _flush(label: str, table: str, unique_messages: dict[str, str]) -> None:
 
 
 def _checked_site_values(code: str, name: str, exclude_id: int | None) -> tuple[str, str]:
-    code = _required_text(code, "A site code", "code", SITE_CODE_MAX_LENGTH).upper()
+    code = checked_text(code, "A site code", "code", SITE_CODE_MAX_LENGTH).upper()
     if not SITE_CODE_PATTERN.fullmatch(code):
         raise ServiceError(
             "A site code may use only letters, digits, hyphens and underscores, "
             "starting with a letter or digit.",
             field="code",
         )
-    name = _required_text(name, "A site name", "name", NAME_MAX_LENGTH)
+    name = checked_text(name, "A site name", "name", NAME_MAX_LENGTH)
     if _taken(Site, Site.code, code, exclude_id):
         raise ServiceError(f"Another site already has the code {code}.", field="code")
     if _taken(Site, Site.name, name, exclude_id):
@@ -216,7 +201,7 @@ def create_process(
 ) -> Process:
     """Add a process. The name must be unique (any case); owner and site, if given, must exist
     and be active."""
-    name = _required_text(name, "A process name", "name", NAME_MAX_LENGTH)
+    name = checked_text(name, "A process name", "name", NAME_MAX_LENGTH)
     if _taken(Process, Process.name, name, exclude_id=None):
         raise ServiceError(_process_unique_messages(name)["name"], field="name")
     process = Process(
@@ -247,7 +232,7 @@ def update_process(
     """
     label = f"The process {process.name}"
     ensure_current_version(process, expected_version, label)
-    name = _required_text(name, "A process name", "name", NAME_MAX_LENGTH)
+    name = checked_text(name, "A process name", "name", NAME_MAX_LENGTH)
     if _taken(Process, Process.name, name, exclude_id=process.id):
         raise ServiceError(_process_unique_messages(name)["name"], field="name")
     owner_id = _checked_owner(owner_id, process.owner_id)
@@ -273,23 +258,9 @@ def _checked_segment(segment: CustomerSegment | str | None) -> CustomerSegment:
 
 
 def _checked_annual_value(value: Decimal | int | str | None) -> Decimal:
-    try:
-        amount = Decimal(str(value)) if value is not None else Decimal("0")
-    except InvalidOperation:
-        raise ServiceError("The annual value must be a number.", field="annual_value") from None
-    if not amount.is_finite():
-        raise ServiceError("The annual value must be a number.", field="annual_value")
-    if amount < 0:
-        raise ServiceError("The annual value cannot be negative.", field="annual_value")
-    if amount != amount.quantize(CENT):
-        raise ServiceError(
-            "The annual value may have at most two decimal places.", field="annual_value"
-        )
-    if amount >= ANNUAL_VALUE_LIMIT:
-        raise ServiceError(
-            "The annual value must be below 1,000,000,000,000.", field="annual_value"
-        )
-    return amount.quantize(CENT)
+    # A customer with no annual value given is worth 0 to the financial case, not unknown.
+    amount = checked_money(value, "The annual value", "annual_value", below=ANNUAL_VALUE_LIMIT)
+    return amount if amount is not None else Decimal("0.00")
 
 
 def _checked_customer_since(customer_since: date | None, today: date | None) -> date | None:
@@ -310,20 +281,46 @@ def create_customer(
     customer_since: date | None = None,
     active: bool = True,
     today: date | None = None,
+    external_id: str | None = None,
 ) -> Customer:
     """Add a customer. Names need not be unique (two people may share one). The annual value is
     0 or more with at most two decimal places (missing means 0); customer-since, if given, is not
-    after `today` (the current UTC date unless given)."""
+    after `today` (the current UTC date unless given). `external_id`, the customer's id in the
+    system that sends complaints (API), is unique when given."""
+    ident = (external_id or "").strip() or None
+    if ident is not None:
+        if len(ident) > EXTERNAL_ID_MAX_LENGTH:
+            raise ServiceError(
+                f"The external id may have at most {EXTERNAL_ID_MAX_LENGTH} characters.",
+                field="external_id",
+            )
+        if customer_by_external_id(ident) is not None:
+            raise ServiceError(
+                f"A customer with external id {ident} exists already.", field="external_id"
+            )
     customer = Customer(
-        name=_required_text(name, "A customer name", "name", NAME_MAX_LENGTH),
+        name=checked_text(name, "A customer name", "name", NAME_MAX_LENGTH),
         segment=_checked_segment(segment),
         annual_value=_checked_annual_value(annual_value),
         customer_since=_checked_customer_since(customer_since, today),
         active=active,
+        external_id=ident,
     )
     db.session.add(customer)
-    _flush(f"The customer {customer.name}", "customer", {})
+    _flush(
+        f"The customer {customer.name}",
+        "customer",
+        {"external_id": f"A customer with external id {ident} exists already."},
+    )
     return customer
+
+
+EXTERNAL_ID_MAX_LENGTH = 120
+
+
+def customer_by_external_id(external_id: str) -> Customer | None:
+    """The customer known to other systems as `external_id`, if any."""
+    return db.session.scalar(select(Customer).where(Customer.external_id == external_id))
 
 
 def update_customer(
@@ -340,7 +337,7 @@ def update_customer(
     """Apply an edit of `customer`, refusing a stale form and the rules of `create_customer`."""
     label = f"The customer {customer.name}"
     ensure_current_version(customer, expected_version, label)
-    name = _required_text(name, "A customer name", "name", NAME_MAX_LENGTH)
+    name = checked_text(name, "A customer name", "name", NAME_MAX_LENGTH)
     checked_segment = _checked_segment(segment)
     amount = _checked_annual_value(annual_value)
     since = _checked_customer_since(customer_since, today)
@@ -366,7 +363,7 @@ def list_categories(*, active_only: bool = False) -> list[Category]:
 
 
 def _checked_category_name(name: str, exclude_id: int | None) -> str:
-    name = _required_text(name, "A name", "name", CATEGORY_NAME_MAX_LENGTH)
+    name = checked_text(name, "A name", "name", CATEGORY_NAME_MAX_LENGTH)
     if _taken(Category, Category.name, name, exclude_id):
         raise ServiceError("A category with this name exists already.", field="name")
     return name

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.audit.services import history_of
 from app.core.errors import ServiceError, StaleRecord
-from app.core.forms import apply_service_error
+from app.core.forms import apply_service_error, form_status
 from app.core.pagination import paginate, parse_page_number
 from app.core.permissions import Permission, requires
 from app.extensions import db
@@ -27,11 +26,6 @@ from app.organisation.models import Category, Customer, Process, Site
 blueprint = Blueprint("organisation", __name__, template_folder="templates")
 
 FormPage = str | Response | tuple[str, int]
-
-
-def _status(form: FlaskForm) -> int:
-    """200 for a fresh form; 422 when a submitted form comes back with errors."""
-    return 422 if form.is_submitted() else 200
 
 
 @blueprint.route("/principles")
@@ -68,7 +62,7 @@ def site_new() -> FormPage:
         else:
             flash(f"Added the site {site.name} ({site.code}).", "success")
             return redirect(url_for("organisation.site_list"))
-    return render_template("organisation/site_form.html", form=form, site=None), _status(form)
+    return render_template("organisation/site_form.html", form=form, site=None), form_status(form)
 
 
 @blueprint.route("/sites/<int:site_id>", methods=["GET", "POST"])
@@ -97,7 +91,7 @@ def site_edit(site_id: int) -> FormPage:
             return redirect(url_for("organisation.site_list"))
     return render_template(
         "organisation/site_form.html", form=form, site=site, history=history_of(site), stale=stale
-    ), _status(form)
+    ), form_status(form)
 
 
 # --- processes ---------------------------------------------------------------------------------
@@ -128,7 +122,9 @@ def process_new() -> FormPage:
         else:
             flash(f"Added the process {process.name}.", "success")
             return redirect(url_for("organisation.process_list"))
-    return render_template("organisation/process_form.html", form=form, process=None), _status(form)
+    return render_template("organisation/process_form.html", form=form, process=None), form_status(
+        form
+    )
 
 
 @blueprint.route("/processes/<int:process_id>", methods=["GET", "POST"])
@@ -167,7 +163,7 @@ def process_edit(process_id: int) -> FormPage:
         process=process,
         history=history_of(process),
         stale=stale,
-    ), _status(form)
+    ), form_status(form)
 
 
 # --- customers ---------------------------------------------------------------------------------
@@ -203,9 +199,9 @@ def customer_new() -> FormPage:
         else:
             flash(f"Added the customer {customer.name}.", "success")
             return redirect(url_for("organisation.customer_list"))
-    return render_template("organisation/customer_form.html", form=form, customer=None), _status(
-        form
-    )
+    return render_template(
+        "organisation/customer_form.html", form=form, customer=None
+    ), form_status(form)
 
 
 @blueprint.route("/customers/<int:customer_id>", methods=["GET", "POST"])
@@ -240,7 +236,7 @@ def customer_edit(customer_id: int) -> FormPage:
         customer=customer,
         history=history_of(customer),
         stale=stale,
-    ), _status(form)
+    ), form_status(form)
 
 
 # --- failure categories ------------------------------------------------------------------------
@@ -268,9 +264,9 @@ def category_new() -> FormPage:
         else:
             flash(f"Added the category {category.name}.", "success")
             return redirect(url_for("organisation.category_list"))
-    return render_template("organisation/category_form.html", form=form, category=None), _status(
-        form
-    )
+    return render_template(
+        "organisation/category_form.html", form=form, category=None
+    ), form_status(form)
 
 
 @blueprint.route("/categories/<int:category_id>", methods=["GET", "POST"])
@@ -302,4 +298,4 @@ def category_edit(category_id: int) -> FormPage:
         category=category,
         history=history_of(category),
         stale=stale,
-    ), _status(form)
+    ), form_status(form)

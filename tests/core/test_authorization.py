@@ -20,12 +20,53 @@ EVERYONE_SIGNED_IN = statuses(LOGIN, 200, 200, 200, 200)
 ADMIN_ONLY = statuses(LOGIN, 200, 403, 403, 403)
 AUDIT_READERS = statuses(LOGIN, 200, 200, 403, 200)
 CUSTOMER_EDITORS = statuses(LOGIN, 200, 200, 403, 403)  # also category editors
+EVERYONE_READS = EVERYONE_SIGNED_IN
+RECORD_CREATORS = statuses(LOGIN, 403, 200, 200, 403)
+RECORD_CREATE_POST = statuses(LOGIN, 403, 422, 422, 403)
+# The sample records are neither owned by nor assigned to the contributor: only the lead may work.
+RECORD_EDITOR = statuses(LOGIN, 403, 200, 403, 403)
+RECORD_EDIT_POST = statuses(LOGIN, 403, 422, 403, 403)
+RECORD_EDIT_DONE = statuses(LOGIN, 403, 302, 403, 403)
+SCHEDULER_READERS = statuses(LOGIN, 200, 200, 403, 200)
+# Importing complaints: quality leads and administrators; contributors and auditors never.
+IMPORTERS = statuses(LOGIN, 200, 200, 403, 403)
+IMPORT_POST = statuses(LOGIN, 422, 422, 403, 403)
+TOKEN_ONLY = statuses(401, 401, 401, 401, 401)  # browser sessions never authenticate the API
+
+C = "/complaints/{complaint}"
+N = "/nonconformities/{nc}"
+A = N + "/analyses/{analysis_id}"
+K = "/capa/{capa}"
 
 # (method, path template, endpoint, expected status by role)
 ROUTES = [
     ("GET", "/login", "accounts.login", statuses(200, 302, 302, 302, 302)),
     ("POST", "/logout", "accounts.logout", statuses(302, 302, 302, 302, 302)),
     ("GET", "/", "metrics.dashboard", EVERYONE_SIGNED_IN),
+    # Metrics: the dashboard, its CSV downloads, objectives, the financial case, coverage
+    ("GET", "/dashboard/kpis.csv", "metrics.dashboard_export", EVERYONE_SIGNED_IN),
+    ("GET", "/objectives", "metrics.objective_list", EVERYONE_SIGNED_IN),
+    ("GET", "/objectives/new", "metrics.objective_new", RECORD_EDITOR),
+    ("POST", "/objectives/new", "metrics.objective_new", RECORD_EDIT_POST),
+    ("GET", "/objectives/{objective_id}", "metrics.objective_detail", EVERYONE_SIGNED_IN),
+    (
+        "GET",
+        "/objectives/{objective_id}/initiatives/new",
+        "metrics.initiative_new",
+        RECORD_EDITOR,
+    ),
+    (
+        "POST",
+        "/objectives/{objective_id}/initiatives/new",
+        "metrics.initiative_new",
+        RECORD_EDIT_POST,
+    ),
+    ("GET", "/initiatives/{initiative_id}/goals/new", "metrics.goal_new", RECORD_EDITOR),
+    ("POST", "/initiatives/{initiative_id}/goals/new", "metrics.goal_new", RECORD_EDIT_POST),
+    ("GET", "/goals/{goal_id}/edit", "metrics.goal_edit", RECORD_EDITOR),
+    ("POST", "/goals/{goal_id}/edit", "metrics.goal_edit", RECORD_EDIT_POST),
+    ("GET", "/financial-case", "metrics.financial_case", EVERYONE_SIGNED_IN),
+    ("GET", "/principle-coverage", "metrics.principle_coverage", EVERYONE_SIGNED_IN),
     ("GET", "/admin/users", "accounts.user_list", ADMIN_ONLY),
     ("GET", "/admin/users/new", "accounts.user_new", ADMIN_ONLY),
     ("POST", "/admin/users/new", "accounts.user_new", statuses(LOGIN, 422, 403, 403, 403)),
@@ -48,6 +89,234 @@ ROUTES = [
     ("GET", "/categories/new", "organisation.category_new", CUSTOMER_EDITORS),
     ("POST", "/categories/new", "organisation.category_new", statuses(LOGIN, 422, 422, 403, 403)),
     ("GET", "/categories/{category_id}", "organisation.category_edit", CUSTOMER_EDITORS),
+    # Complaints
+    ("GET", "/complaints", "complaints.complaint_list", EVERYONE_READS),
+    ("GET", "/complaints/export.csv", "complaints.complaint_export", AUDIT_READERS),
+    ("GET", "/complaints/new", "complaints.complaint_new", RECORD_CREATORS),
+    ("POST", "/complaints/new", "complaints.complaint_new", RECORD_CREATE_POST),
+    ("GET", C, "complaints.complaint_detail", EVERYONE_READS),
+    ("GET", C + "/edit", "complaints.complaint_edit", RECORD_EDITOR),
+    ("POST", C + "/edit", "complaints.complaint_edit", RECORD_EDIT_POST),
+    (
+        "POST",
+        C + "/transition",
+        "complaints.complaint_transition",
+        RECORD_EDIT_POST,
+    ),
+    ("POST", C + "/assign", "complaints.complaint_assign", RECORD_EDIT_POST),
+    ("POST", C + "/escalate", "complaints.complaint_escalate", RECORD_EDIT_POST),
+    (
+        "POST",
+        C + "/recovery-actions",
+        "complaints.recovery_action_add",
+        RECORD_EDIT_POST,
+    ),
+    (
+        "POST",
+        C + "/satisfaction",
+        "complaints.satisfaction_record",
+        RECORD_EDIT_POST,
+    ),
+    ("POST", C + "/retention", "complaints.retention_record", RECORD_EDIT_POST),
+    # Complaint import
+    ("GET", "/import", "intake.upload", IMPORTERS),
+    ("POST", "/import", "intake.upload", IMPORT_POST),
+    ("GET", "/import/{import_id}/mapping", "intake.mapping", IMPORTERS),
+    ("POST", "/import/{import_id}/mapping", "intake.mapping", IMPORT_POST),
+    ("GET", "/import/{import_id}/preview", "intake.preview", IMPORTERS),
+    ("POST", "/import/{import_id}/preview", "intake.preview", IMPORT_POST),
+    ("GET", "/import/{import_id}", "intake.job", IMPORTERS),
+    ("POST", "/import/{import_id}/step", "intake.step", IMPORTERS),
+    ("GET", "/import/{import_id}/rejected.csv", "intake.rejected_csv", IMPORTERS),
+    # Nonconformities and their root-cause analyses
+    ("GET", "/nonconformities", "nonconformities.nonconformity_list", EVERYONE_READS),
+    ("GET", "/nonconformities/export.csv", "nonconformities.nonconformity_export", AUDIT_READERS),
+    ("GET", "/nonconformities/new", "nonconformities.nonconformity_new", RECORD_CREATORS),
+    ("POST", "/nonconformities/new", "nonconformities.nonconformity_new", RECORD_CREATE_POST),
+    ("GET", N, "nonconformities.nonconformity_detail", EVERYONE_READS),
+    ("GET", N + "/edit", "nonconformities.nonconformity_edit", RECORD_EDITOR),
+    ("POST", N + "/edit", "nonconformities.nonconformity_edit", RECORD_EDIT_POST),
+    (
+        "POST",
+        N + "/transition",
+        "nonconformities.nonconformity_transition",
+        RECORD_EDIT_POST,
+    ),
+    (
+        "POST",
+        N + "/close",
+        "nonconformities.nonconformity_close",
+        RECORD_EDIT_POST,
+    ),
+    (
+        "POST",
+        N + "/complaints",
+        "nonconformities.complaint_link",
+        RECORD_EDIT_POST,
+    ),
+    ("POST", N + "/analyses", "rca.analysis_start", RECORD_EDIT_POST),
+    ("GET", A, "rca.analysis_detail", EVERYONE_READS),
+    ("POST", A + "/whys", "rca.why_add", RECORD_EDIT_POST),
+    (
+        "POST",
+        A + "/whys/{why_id}",
+        "rca.why_update",
+        RECORD_EDIT_POST,
+    ),
+    (
+        "POST",
+        A + "/causes",
+        "rca.cause_add",
+        RECORD_EDIT_POST,
+    ),
+    (
+        "POST",
+        A + "/eight-d",
+        "rca.eight_d_save",
+        RECORD_EDIT_POST,
+    ),
+    (
+        "POST",
+        A + "/root-causes",
+        "rca.root_cause_add",
+        RECORD_EDIT_POST,
+    ),
+    (
+        "POST",
+        A + "/root-causes/{root_cause_id}/verify",
+        "rca.root_cause_verify",
+        RECORD_EDIT_POST,
+    ),
+    # Removals come after every route that reads what they remove.
+    (
+        "POST",
+        A + "/whys/{why_id}/remove",
+        "rca.why_remove",
+        RECORD_EDIT_POST,
+    ),
+    (
+        "POST",
+        A + "/causes/{cause_id}/remove",
+        "rca.cause_remove",
+        RECORD_EDIT_POST,
+    ),
+    (
+        "POST",
+        N + "/complaints/{complaint}/remove",
+        "nonconformities.complaint_unlink",
+        RECORD_EDIT_DONE,
+    ),
+    # CAPA
+    ("GET", "/capa", "capa.capa_list", EVERYONE_READS),
+    ("GET", "/my-work", "capa.my_work", EVERYONE_READS),
+    ("GET", "/capa/export.csv", "capa.capa_export", AUDIT_READERS),
+    ("GET", "/capa/new", "capa.capa_new", RECORD_EDITOR),
+    ("POST", "/capa/new", "capa.capa_new", RECORD_EDIT_POST),
+    ("GET", K, "capa.capa_detail", EVERYONE_READS),
+    ("GET", K + "/edit", "capa.capa_edit", RECORD_EDITOR),
+    ("POST", K + "/edit", "capa.capa_edit", RECORD_EDIT_POST),
+    ("POST", K + "/transition", "capa.capa_transition", RECORD_EDIT_POST),
+    ("POST", K + "/trainings", "capa.training_assign", RECORD_EDIT_POST),
+    ("POST", K + "/checks", "capa.check_plan", RECORD_EDIT_POST),
+    ("POST", "/capa/checks/{check_id}/result", "capa.check_result", RECORD_EDIT_POST),
+    ("POST", "/capa/checks/{check_id}/evaluate", "capa.check_evaluate", RECORD_EDIT_POST),
+    (
+        "POST",
+        K + "/verify-effectiveness",
+        "capa.capa_verify_effectiveness",
+        RECORD_EDIT_POST,
+    ),
+    ("POST", K + "/close", "capa.capa_close", RECORD_EDIT_POST),
+    (
+        "POST",
+        "/capa/trainings/{training_id}/complete",
+        "capa.training_complete",
+        RECORD_EDIT_DONE,
+    ),
+    # Notifications: each user's own (the sample one belongs to the sample lead, so 404 here).
+    ("GET", "/notifications", "notifications.notification_list", EVERYONE_SIGNED_IN),
+    (
+        "POST",
+        "/notifications/{notification_id}/read",
+        "notifications.notification_read",
+        statuses(LOGIN, 404, 404, 404, 404),
+    ),
+    (
+        "POST",
+        "/notifications/read-all",
+        "notifications.notification_read_all",
+        statuses(LOGIN, 302, 302, 302, 302),
+    ),
+    # The scheduler's admin page: administrators change it; leads and auditors read it.
+    ("GET", "/admin/scheduler", "scheduler.job_list", SCHEDULER_READERS),
+    ("GET", "/admin/scheduler/{job}", "scheduler.job_detail", SCHEDULER_READERS),
+    (
+        "POST",
+        "/admin/scheduler/{job}/settings",
+        "scheduler.job_settings",
+        statuses(LOGIN, 422, 403, 403, 403),
+    ),
+    (
+        "POST",
+        "/admin/scheduler/{job}/run",
+        "scheduler.job_run_now",
+        statuses(LOGIN, 422, 403, 403, 403),
+    ),
+    # Reports (PDF): those who may export records (admin, quality lead, auditor)
+    ("GET", "/reports", "reports.index", AUDIT_READERS),
+    ("GET", "/reports/record", "reports.record_report", statuses(LOGIN, 422, 422, 403, 422)),
+    ("GET", "/reports/capa/{capa}.pdf", "reports.capa_report", AUDIT_READERS),
+    (
+        "GET",
+        "/reports/nonconformities/{nc}/8d.pdf",
+        "reports.eight_d_report",
+        AUDIT_READERS,
+    ),
+    (
+        "GET",
+        "/reports/complaints/{complaint}/recovery.pdf",
+        "reports.complaint_report",
+        AUDIT_READERS,
+    ),
+    ("GET", "/reports/nonconformity-register.pdf", "reports.nonconformity_register", AUDIT_READERS),
+    ("GET", "/reports/audit-trail.pdf?reference={capa}", "reports.audit_extract", AUDIT_READERS),
+    # The API reference and API tokens (admin pages).
+    ("GET", "/api", "api_admin.reference", statuses(200, 200, 200, 200, 200)),
+    ("GET", "/admin/tokens", "api_admin.token_list", ADMIN_ONLY),
+    ("GET", "/admin/tokens/new", "api_admin.token_new", ADMIN_ONLY),
+    ("POST", "/admin/tokens/new", "api_admin.token_new", statuses(LOGIN, 422, 403, 403, 403)),
+    (
+        "POST",
+        "/admin/tokens/{token_id}/revoke",
+        "api_admin.token_revoke",
+        statuses(LOGIN, 302, 403, 403, 403),
+    ),
+    # The JSON API: public document; every operation needs a token, whatever the browser session
+    # (the scopes per operation are tested in tests/api/test_access_and_errors.py).
+    ("GET", "/api/v1/openapi.json", "api.openapi_json", statuses(200, 200, 200, 200, 200)),
+    ("GET", "/api/v1/complaints", "api.list_complaints", TOKEN_ONLY),
+    ("POST", "/api/v1/complaints", "api.create_complaint", TOKEN_ONLY),
+    ("GET", "/api/v1" + C, "api.get_complaint", TOKEN_ONLY),
+    ("POST", "/api/v1" + C + "/transitions", "api.transition_complaint", TOKEN_ONLY),
+    ("POST", "/api/v1" + C + "/recovery-actions", "api.add_recovery_action", TOKEN_ONLY),
+    ("POST", "/api/v1" + C + "/satisfaction", "api.record_satisfaction", TOKEN_ONLY),
+    ("PUT", "/api/v1/customers/C-1", "api.put_customer", TOKEN_ONLY),
+    ("GET", "/api/v1/customers/C-1", "api.get_customer", TOKEN_ONLY),
+    ("GET", "/api/v1/nonconformities", "api.list_nonconformities", TOKEN_ONLY),
+    ("GET", "/api/v1" + N, "api.get_nonconformity", TOKEN_ONLY),
+    ("GET", "/api/v1/capas", "api.list_capas", TOKEN_ONLY),
+    ("GET", "/api/v1/capas/{capa}", "api.get_capa", TOKEN_ONLY),
+    ("GET", "/api/v1/processes", "api.list_processes", TOKEN_ONLY),
+    ("GET", "/api/v1/categories", "api.list_categories", TOKEN_ONLY),
+    ("GET", "/api/v1/channels", "api.list_channels", TOKEN_ONLY),
+    ("GET", "/api/v1/principles", "api.list_principles", TOKEN_ONLY),
+    (
+        "GET",
+        "/reports/quality-review.pdf?date_from=2026-01-01&date_to=2026-01-07",
+        "reports.quality_review",
+        AUDIT_READERS,
+    ),
+    ("GET", "/reports/archive/{archived_id}.pdf", "reports.archived_report", AUDIT_READERS),
 ]
 
 
@@ -68,10 +337,18 @@ def test_every_view_declares_its_permission(app: Flask) -> None:
 
 
 @pytest.fixture()
-def sample_ids(app: Flask, make_user, db_connection) -> dict[str, int]:
+def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
+    """One of each record, owned by a quality lead so the contributor may read but not work."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.capa import services as capa_services
+    from app.complaints import services as complaint_services
     from app.extensions import db
+    from app.nonconformities import services as nc_services
+    from app.rca import services as rca_services
 
     user = make_user("contributor")
+    lead = make_user("quality_lead")
     with app.app_context():
         site = Site(code="AZ", name="Authz site")
         process = Process(name="Authz process", site=site)
@@ -79,12 +356,136 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, int]:
         category = Category(name="Authz category")
         db.session.add_all([site, process, customer, category])
         db.session.commit()
+        lead = db.session.merge(lead)
+        complaint = complaint_services.record_complaint(
+            user=lead, title="Authz complaint", channel="phone", severity="low"
+        )
+        nc = nc_services.raise_nonconformity(
+            title="Authz nonconformity",
+            source="customer_complaint",
+            detected_at=datetime.now(UTC),
+            severity=5,
+            occurrence=5,
+            detection=5,
+            owner_id=lead.id,
+            complaint_ids=[complaint.id],
+            user=lead,
+        )
+        analysis = rca_services.start_analysis(nc, "five_whys", "Why did it fail?", lead)
+        why = rca_services.add_why(analysis, "Why late?", "No stock", user=lead)
+        cause = rca_services.add_ishikawa_cause(analysis, "method", "No check", user=lead)
+        root_cause = rca_services.add_root_cause(analysis, "No reorder rule", "method", user=lead)
+        capa = capa_services.plan_capa(
+            kind="corrective",
+            recovery_dimension="process",
+            title="Authz CAPA",
+            owner_id=lead.id,
+            due_date=capa_services.today_utc() + timedelta(days=30),
+            principle_ids=[1],
+            nonconformity_ids=[nc.id],
+            user=lead,
+        )
+        training = capa_services.assign_training(
+            capa,
+            staff_id=lead.id,
+            topic="Reorder rules",
+            due_date=capa_services.today_utc() + timedelta(days=10),
+            user=lead,
+        )
+        check = capa_services.plan_effectiveness_check(
+            capa,
+            criterion="No late orders for 30 days",
+            method="manual_review",
+            window_days=None,
+            due_date=capa_services.today_utc() + timedelta(days=40),
+            user=lead,
+        )
+        from app.notifications.services import notify
+
+        notification = notify(lead, kind="test", subject="For the sample lead", email=False)
+
+        from app.intake import services as intake_services
+
+        import_job = intake_services.create_job(
+            "authz.csv", b"Ref,Title\nT1,Late parcel\n", user=lead
+        )
+        intake_services.set_mapping(
+            import_job,
+            {
+                "source_system": "authz",
+                "fields": {
+                    "external_id": "Ref",
+                    "title": "Title",
+                    "channel": {"value": "phone"},
+                    "severity": {"value": "low"},
+                },
+            },
+            user=lead,
+        )
+
+        from app.metrics import objectives as metric_objectives
+
+        objective = metric_objectives.create_objective(
+            title="Authz objective", owner_id=lead.id, principle_ids=[1]
+        )
+        initiative = metric_objectives.create_initiative(
+            objective, title="Authz initiative", owner_id=lead.id, principle_ids=[1]
+        )
+        goal = metric_objectives.create_goal(
+            initiative,
+            kpi="complaints",
+            baseline_start=capa_services.today_utc() - timedelta(days=60),
+            baseline_end=capa_services.today_utc() - timedelta(days=31),
+            target_kind="relative",
+            target_value=10,
+            deadline=capa_services.today_utc() + timedelta(days=90),
+            owner_id=lead.id,
+        )
+
+        from app.api.tokens import create_token
+
+        token, _ = create_token(name="Authz integration", scopes="read")
+        from app.reports.models import ArchivedReport
+
+        archived = ArchivedReport(
+            kind="quality_review",
+            title="Authz archived pack",
+            period_start=datetime(2026, 1, 1, tzinfo=UTC).date(),
+            period_end=datetime(2026, 1, 31, tzinfo=UTC).date(),
+            report_id="RPT-20260201-060000-AUTHZ0",
+            filename="authz.pdf",
+            data_sha256="0" * 64,
+            file_sha256="1" * 64,
+            pages=1,
+            size_bytes=9,
+            generated_by="system:archive-review-pack",
+            pdf=b"%PDF-authz",
+        )
+        db.session.add(archived)
+        db.session.commit()
         return {
+            "archived_id": archived.id,
+            "notification_id": notification.id,
+            "job": "recurring-failure-review",
+            "import_id": import_job.id,
+            "objective_id": objective.id,
+            "goal_id": goal.id,
+            "initiative_id": initiative.id,
+            "token_id": token.id,
             "user_id": user.id,
             "site_id": site.id,
             "process_id": process.id,
             "customer_id": customer.id,
             "category_id": category.id,
+            "complaint": complaint.reference,
+            "nc": nc.reference,
+            "analysis_id": analysis.id,
+            "why_id": why.id,
+            "cause_id": cause.id,
+            "root_cause_id": root_cause.id,
+            "capa": capa.reference,
+            "training_id": training.id,
+            "check_id": check.id,
         }
 
 

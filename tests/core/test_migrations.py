@@ -47,3 +47,43 @@ def test_downgrade_to_base_and_upgrade_again(databases):
     assert runner.invoke(args=["db", "downgrade", "base"]).exit_code == 0
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
+
+
+def test_upgrading_a_database_full_of_linked_records_keeps_them(databases):
+    """Later migrations rebuild tables other rows point at (SQLite's batch mode); a database in
+    use, not only an empty one, must upgrade with every record and link intact."""
+    from sqlalchemy import text
+
+    app = databases.new_migrated_app()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "downgrade", "eb95161ba327"])  # the quality loop
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from app.extensions import db
+
+        with db.engine().begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO customer (id, name, segment, annual_value, active, version,"
+                    " created_at, updated_at) VALUES (1, 'Ada', 'consumer', 0, true, 1,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO complaint (id, reference, title, description, received_at,"
+                    " channel, severity, status, product_or_service, customer_id,"
+                    " escalation_level, first_contact_resolution, csat_comment,"
+                    " retention_status, version, created_at, updated_at) VALUES (1,"
+                    " 'CMP-2026-000001', 'Late', '', CURRENT_TIMESTAMP, 'phone', 'low',"
+                    " 'received', '', 1, 0, false, '', 'unknown', 1, CURRENT_TIMESTAMP,"
+                    " CURRENT_TIMESTAMP)"
+                )
+            )
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        from app.complaints.models import Complaint
+
+        complaint = db.session.get(Complaint, 1)
+        assert complaint.customer.name == "Ada"

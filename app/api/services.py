@@ -1,0 +1,378 @@
+"""What the API reads and writes, on top of the domain services: keyset (cursor) pagination of
+complaints, nonconformities and CAPAs, customers by external id, and the records as API schemas.
+
+Business rules stay in the domain services (`app.complaints.services`,
+`app.organisation.services`); this module only finds records and shapes them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from flask import url_for
+from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
+
+from app.api import API_PREFIX
+from app.api.schemas import (
+    CapaOut,
+    CapaQuery,
+    ComplaintOut,
+    ComplaintQuery,
+    CustomerIn,
+    CustomerOut,
+    CustomerRef,
+    Links,
+    NamedRef,
+    NonconformityOut,
+    NonconformityQuery,
+    RecoveryActionOut,
+    RetentionOut,
+    SatisfactionOut,
+)
+from app.capa.models import Capa
+from app.complaints.models import Complaint, RecoveryAction
+from app.core.errors import ServiceError
+from app.extensions import db
+from app.nonconformities.models import Nonconformity, complaint_nonconformity
+from app.organisation import services as organisation
+from app.organisation.models import Customer
+
+
+class BadCursor(ServiceError):
+    """The cursor was not one this API handed out."""
+
+
+# --- cursors -------------------------------------------------------------------------------------
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = text.partition(":")
+        if prefix != "id" or not value.isdigit() or len(value) > 12:
+            raise ValueError
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadCursor(
+            "The cursor is not one this API handed out; start again without it.", field="cursor"
+        ) from None
+
+
+def _page(
+    statement: Select[Any], model: Any, limit: int, cursor: str | None
+) -> tuple[list, str | None]:
+    """Newest first by id; one row more than asked tells whether another page follows."""
+    if cursor:
+        statement = statement.where(model.id < decode_cursor(cursor))
+    rows = list(db.session.scalars(statement.order_by(model.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def _day_start(day: Any) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+# --- complaints --------------------------------------------------------------------------------
+
+
+def _complaint_options() -> list[Any]:
+    return [
+        selectinload(Complaint.customer),
+        selectinload(Complaint.process),
+        selectinload(Complaint.category),
+        selectinload(Complaint.assignee),
+        selectinload(Complaint.recovery_actions).selectinload(RecoveryAction.done_by),
+    ]
+
+
+def complaint_page(query: ComplaintQuery) -> tuple[list[Complaint], str | None]:
+    """One page of complaints matching the query's filters, newest first."""
+    statement = select(Complaint).options(*_complaint_options())
+    if query.status:
+        statement = statement.where(Complaint.status.in_(query.status))
+    if query.channel is not None:
+        statement = statement.where(Complaint.channel == query.channel)
+    if query.severity is not None:
+        statement = statement.where(Complaint.severity == query.severity)
+    if query.source_system is not None:
+        statement = statement.where(Complaint.source_system == query.source_system)
+    if query.external_id is not None:
+        statement = statement.where(Complaint.external_id == query.external_id)
+    if query.customer_external_id is not None:
+        statement = statement.join(Complaint.customer).where(
+            Customer.external_id == query.customer_external_id
+        )
+    if query.received_from is not None:
+        statement = statement.where(Complaint.received_at >= _day_start(query.received_from))
+    if query.received_to is not None:
+        end = _day_start(query.received_to) + timedelta(days=1)
+        statement = statement.where(Complaint.received_at < end)
+    if query.updated_since is not None:
+        statement = statement.where(Complaint.updated_at >= query.updated_since)
+    return _page(statement, Complaint, query.limit, query.cursor)
+
+
+def complaint_by_reference(reference: str) -> Complaint | None:
+    return db.session.scalar(
+        select(Complaint)
+        .where(Complaint.reference == reference.strip().upper())
+        .options(*_complaint_options())
+    )
+
+
+def nonconformity_refs_of(complaint_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The references of the nonconformities each complaint is linked to (one query)."""
+    found: dict[int, list[str]] = {complaint_id: [] for complaint_id in complaint_ids}
+    if not complaint_ids:
+        return found
+    rows = db.session.execute(
+        select(complaint_nonconformity.c.complaint_id, Nonconformity.reference)
+        .join(Nonconformity, Nonconformity.id == complaint_nonconformity.c.nonconformity_id)
+        .where(complaint_nonconformity.c.complaint_id.in_(complaint_ids))
+        .order_by(Nonconformity.id)
+    )
+    for complaint_id, reference in rows:
+        found[complaint_id].append(reference)
+    return found
+
+
+def _money(value: Any) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def _named(record: Any) -> NamedRef | None:
+    return None if record is None else NamedRef(id=record.id, name=record.name)
+
+
+def _links(api_path: str, endpoint: str, **values: Any) -> Links:
+    return Links(self=f"{API_PREFIX}{api_path}", html=url_for(endpoint, **values))
+
+
+def complaint_out(complaint: Complaint, nonconformities: list[str] | None = None) -> ComplaintOut:
+    if nonconformities is None:
+        nonconformities = nonconformity_refs_of([complaint.id])[complaint.id]
+    customer = complaint.customer
+    return ComplaintOut(
+        reference=complaint.reference,
+        title=complaint.title,
+        description=complaint.description,
+        status=complaint.status,
+        channel=complaint.channel,
+        severity=complaint.severity,
+        received_at=complaint.received_at,
+        product_or_service=complaint.product_or_service,
+        customer=None
+        if customer is None
+        else CustomerRef(id=customer.id, name=customer.name, external_id=customer.external_id),
+        process=_named(complaint.process),
+        category=_named(complaint.category),
+        assignee=complaint.assignee.full_name if complaint.assignee else None,
+        escalation_level=complaint.escalation_level,
+        first_response_at=complaint.first_response_at,
+        resolved_at=complaint.resolved_at,
+        closed_at=complaint.closed_at,
+        first_contact_resolution=complaint.first_contact_resolution,
+        satisfaction=SatisfactionOut(
+            score=complaint.csat_score,
+            comment=complaint.csat_comment,
+            recorded_at=complaint.csat_recorded_at,
+        ),
+        retention=RetentionOut(
+            status=complaint.retention_status,
+            follow_up_days=complaint.retention_follow_up_days,
+            checked_at=complaint.retention_checked_at,
+        ),
+        source_system=complaint.source_system,
+        external_id=complaint.external_id,
+        recovery_actions=[recovery_action_out(action) for action in complaint.recovery_actions],
+        nonconformities=nonconformities,
+        created_at=complaint.created_at,
+        updated_at=complaint.updated_at,
+        links=_links(
+            f"/complaints/{complaint.reference}",
+            "complaints.complaint_detail",
+            reference=complaint.reference,
+        ),
+    )
+
+
+def recovery_action_out(action: RecoveryAction) -> RecoveryActionOut:
+    return RecoveryActionOut(
+        id=action.id,
+        kind=action.kind,
+        description=action.description,
+        amount=_money(action.amount),
+        currency=action.currency,
+        done_at=action.done_at,
+        done_by=action.done_by.full_name if action.done_by else None,
+    )
+
+
+# --- customers ---------------------------------------------------------------------------------
+
+
+def customer_out(customer: Customer) -> CustomerOut:
+    return CustomerOut(
+        id=customer.id,
+        external_id=customer.external_id,
+        name=customer.name,
+        segment=customer.segment,
+        annual_value=_money(customer.annual_value) or "0.00",
+        customer_since=customer.customer_since,
+        active=customer.active,
+        created_at=customer.created_at,
+        updated_at=customer.updated_at,
+    )
+
+
+def customer_id_for(external_id: str | None) -> int | None:
+    """The id of the customer known as `external_id`; refuses an unknown one."""
+    if external_id is None:
+        return None
+    customer = organisation.customer_by_external_id(external_id.strip())
+    if customer is None:
+        raise ServiceError(
+            f"No customer has external id {external_id}; create it first with "
+            f"PUT {API_PREFIX}/customers/{{external_id}}.",
+            field="customer_external_id",
+        )
+    return customer.id
+
+
+def put_customer(external_id: str, data: CustomerIn) -> tuple[Customer, bool]:
+    """Create the customer known as `external_id`, or update it (fields left out keep their
+    values). Returns the customer and whether it was created. Last write wins: the API does not
+    ask for the record's version."""
+    customer = organisation.customer_by_external_id(external_id)
+    if customer is None:
+        created = organisation.create_customer(
+            name=data.name,
+            segment=data.segment,
+            annual_value=data.annual_value,
+            customer_since=data.customer_since,
+            active=True if data.active is None else data.active,
+            external_id=external_id,
+        )
+        return created, True
+    updated = organisation.update_customer(
+        customer,
+        name=data.name,
+        segment=data.segment,
+        annual_value=data.annual_value if data.annual_value is not None else customer.annual_value,
+        customer_since=data.customer_since
+        if "customer_since" in data.model_fields_set
+        else customer.customer_since,
+        active=customer.active if data.active is None else data.active,
+        expected_version=customer.version,
+    )
+    return updated, False
+
+
+# --- nonconformities and CAPAs -----------------------------------------------------------------
+
+
+def _nonconformity_options() -> list[Any]:
+    return [
+        selectinload(Nonconformity.process),
+        selectinload(Nonconformity.category),
+        selectinload(Nonconformity.owner),
+        selectinload(Nonconformity.complaints),
+        selectinload(Nonconformity.capas),
+    ]
+
+
+def nonconformity_page(query: NonconformityQuery) -> tuple[list[Nonconformity], str | None]:
+    statement = select(Nonconformity).options(*_nonconformity_options())
+    if query.status:
+        statement = statement.where(Nonconformity.status.in_(query.status))
+    return _page(statement, Nonconformity, query.limit, query.cursor)
+
+
+def nonconformity_by_reference(reference: str) -> Nonconformity | None:
+    return db.session.scalar(
+        select(Nonconformity)
+        .where(Nonconformity.reference == reference.strip().upper())
+        .options(*_nonconformity_options())
+    )
+
+
+def nonconformity_out(nc: Nonconformity) -> NonconformityOut:
+    return NonconformityOut(
+        reference=nc.reference,
+        title=nc.title,
+        description=nc.description,
+        source=nc.source,
+        status=nc.status,
+        process=_named(nc.process),
+        category=_named(nc.category),
+        owner=nc.owner.full_name if nc.owner else None,
+        detected_at=nc.detected_at,
+        severity=nc.severity,
+        occurrence=nc.occurrence,
+        detection=nc.detection,
+        rpn=nc.rpn,
+        closed_at=nc.closed_at,
+        complaints=[complaint.reference for complaint in nc.complaints],
+        capas=[capa.reference for capa in nc.capas],
+        created_at=nc.created_at,
+        updated_at=nc.updated_at,
+        links=_links(
+            f"/nonconformities/{nc.reference}",
+            "nonconformities.nonconformity_detail",
+            reference=nc.reference,
+        ),
+    )
+
+
+def _capa_options() -> list[Any]:
+    return [
+        selectinload(Capa.owner),
+        selectinload(Capa.nonconformities),
+        selectinload(Capa.principles),
+        selectinload(Capa.follow_up_of),
+    ]
+
+
+def capa_page(query: CapaQuery) -> tuple[list[Capa], str | None]:
+    statement = select(Capa).options(*_capa_options())
+    if query.status:
+        statement = statement.where(Capa.status.in_(query.status))
+    return _page(statement, Capa, query.limit, query.cursor)
+
+
+def capa_by_reference(reference: str) -> Capa | None:
+    return db.session.scalar(
+        select(Capa).where(Capa.reference == reference.strip().upper()).options(*_capa_options())
+    )
+
+
+def capa_out(capa: Capa) -> CapaOut:
+    return CapaOut(
+        reference=capa.reference,
+        title=capa.title,
+        description=capa.description,
+        kind=capa.kind,
+        recovery_dimension=capa.recovery_dimension,
+        status=capa.status,
+        owner=capa.owner.full_name if capa.owner else None,
+        due_date=capa.due_date,
+        implemented_at=capa.implemented_at,
+        closed_at=capa.closed_at,
+        nonconformities=[nc.reference for nc in capa.nonconformities],
+        principles=[NamedRef(id=p.id, name=p.name) for p in capa.principles],
+        follow_up_of=capa.follow_up_of.reference if capa.follow_up_of else None,
+        created_at=capa.created_at,
+        updated_at=capa.updated_at,
+        links=_links(f"/capas/{capa.reference}", "capa.capa_detail", reference=capa.reference),
+    )

@@ -1,0 +1,272 @@
+"""SVG charts shared by the pages and the PDF reports.
+
+Every function takes plain numbers (no database, no request) and returns one `<svg>` element as a
+string, ready to inline in HTML or hand to WeasyPrint. The output is deterministic: the same input
+gives byte-identical SVG (fixed id salt, no timestamp, text kept as text), so reports can be
+compared and cached. Labels are data, never markup: matplotlib escapes them, and math parsing is
+off so a `$` in a category name stays a dollar sign. The SVG holds no script.
+
+Colours follow the app's palette; every chart also has a title and a text alternative (`<title>`),
+and callers show the same numbers in a table or CSV.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Callable, Hashable, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+from app.core.spc import ChartPoint, ControlLimits, ParetoBar
+
+PRIMARY = "#0f5c6e"
+ACCENT = "#d9822b"
+DANGER = "#b42318"
+MUTED = "#6b7280"
+GRID = "#e5e7eb"
+
+_RC = {
+    "svg.hashsalt": "loop-qms",
+    "svg.fonttype": "none",
+    "text.parse_math": False,
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": MUTED,
+    "axes.titlesize": 11,
+    "axes.titleweight": "bold",
+    "axes.titlelocation": "left",
+    "axes.grid": True,
+    "axes.axisbelow": True,
+    "grid.color": GRID,
+    "xtick.color": MUTED,
+    "ytick.color": MUTED,
+}
+
+_ROOT_SIZE = re.compile(r'<svg([^>]*?)\swidth="[^"]*"\s+height="[^"]*"')
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>\s*\*\{([^}]*)\}\s*</style>")
+
+
+def _figure(width: float = 7.0, height: float = 3.2) -> Figure:
+    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+
+
+def _to_svg(figure: Figure, title: str) -> str:
+    """The figure as one inline `<svg>` element: no XML prolog, scalable, titled for assistive
+    technology."""
+    buffer = io.StringIO()
+    with rc_context(_RC):
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]
+    text = _without_inline_style(text)
+    text = _ROOT_SIZE.sub(r'<svg\1 width="100%" role="img"', text, count=1)
+    head_end = text.index(">") + 1
+    return f"{text[:head_end]}<title>{_escape(title)}</title>{text[head_end:]}"
+
+
+def _presentation_attributes(declarations: str) -> str:
+    """`fill: #fff; stroke-width: 0.8` as ` fill="#fff" stroke-width="0.8"`."""
+    pairs = (part.split(":", 1) for part in declarations.split(";") if ":" in part)
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+
+def _without_inline_style(text: str) -> str:
+    """Matplotlib styles its SVG with `style` attributes and a `<style>` element, which the
+    page's Content Security Policy (`style-src 'self'`) blocks. Every property it writes is also
+    an SVG presentation attribute, which CSP does not govern: move them there."""
+    root_style = _STYLE_ELEMENT.search(text)
+    text = _STYLE_ELEMENT.sub("", text)
+    text = _STYLE_ATTRIBUTE.sub(lambda match: _presentation_attributes(match.group(1)), text)
+    if root_style:
+        text = text.replace("<svg", "<svg" + _presentation_attributes(root_style.group(1)), 1)
+    return text
+
+
+def _escape(text: str) -> str:
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
+
+
+def _shorten(label: str, limit: int = 22) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def _empty(axes, message: str = "No data for this selection") -> None:
+    axes.set_xticks([])
+    axes.set_yticks([])
+    axes.text(0.5, 0.5, message, ha="center", va="center", color=MUTED, transform=axes.transAxes)
+
+
+def pareto_chart_svg(
+    bars: Sequence[ParetoBar],
+    title: str,
+    label: Callable[[Hashable], str] = str,
+    y_label: str = "Count",
+) -> str:
+    """Bars in Pareto order (as `app.core.spc.pareto` returns them) with the cumulative share as a
+    line on a 0–100 % axis and the 80 % cut drawn; vital-few bars are dark, the rest light."""
+    with rc_context(_RC):
+        figure = _figure()
+        axes = figure.add_subplot()
+        axes.set_title(title)
+        if not bars:
+            _empty(axes)
+            return _to_svg(figure, title)
+        positions = list(range(len(bars)))
+        colours = [PRIMARY if bar.vital_few else "#9cc3cc" for bar in bars]
+        axes.bar(positions, [bar.count for bar in bars], color=colours, width=0.7)
+        axes.set_xticks(positions, [_shorten(label(bar.key)) for bar in bars])
+        axes.tick_params(axis="x", labelrotation=35)
+        for tick in axes.get_xticklabels():
+            tick.set_horizontalalignment("right")
+        axes.set_ylabel(y_label)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        share_axes = axes.twinx()
+        share_axes.plot(
+            positions, [bar.cumulative_share for bar in bars], color=ACCENT, marker="o", ms=3
+        )
+        share_axes.axhline(0.8, color=ACCENT, linestyle="--", linewidth=0.8)
+        share_axes.set_ylim(0, 1.05)
+        share_axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+        share_axes.grid(False)
+        share_axes.spines["right"].set_visible(True)
+        share_axes.set_ylabel("Cumulative share")
+        return _to_svg(figure, title)
+
+
+def control_chart_svg(
+    points: Sequence[ChartPoint],
+    limits: ControlLimits,
+    labels: Sequence[str],
+    title: str,
+    y_label: str = "Count",
+) -> str:
+    """A c-chart: the counts as a line, centre line and 3-sigma limits, points out of control
+    (beyond a limit or in a run above the centre) marked in red. `labels` name the periods."""
+    with rc_context(_RC):
+        figure = _figure()
+        axes = figure.add_subplot()
+        axes.set_title(title)
+        if not points:
+            _empty(axes)
+            return _to_svg(figure, title)
+        xs = [point.index for point in points]
+        axes.plot(xs, [point.count for point in points], color=PRIMARY, marker="o", ms=3, lw=1.2)
+        axes.axhline(limits.centre, color=MUTED, linewidth=1)
+        axes.axhline(limits.upper, color=DANGER, linestyle="--", linewidth=0.9)
+        axes.axhline(limits.lower, color=DANGER, linestyle="--", linewidth=0.9)
+        right = xs[-1] + 0.3
+        for value, name in ((limits.upper, "UCL"), (limits.centre, "CL"), (limits.lower, "LCL")):
+            axes.text(right, value, f" {name} {value:.1f}", va="center", color=MUTED, fontsize=8)
+        flagged = [point for point in points if point.out_of_control]
+        if flagged:
+            axes.scatter(
+                [point.index for point in flagged],
+                [point.count for point in flagged],
+                color=DANGER,
+                zorder=3,
+                s=28,
+                label="Out of control",
+            )
+            axes.legend(loc="upper left", frameon=False)
+        step = max(1, math.ceil(len(xs) / 7))
+        axes.set_xticks(xs[::step], [labels[i] for i in xs[::step]])
+        axes.set_ylabel(y_label)
+        axes.set_xlim(xs[0] - 0.5, xs[-1] + 2.5)
+        axes.set_ylim(bottom=0)
+        return _to_svg(figure, title)
+
+
+def trend_chart_svg(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    title: str,
+    y_label: str = "",
+) -> str:
+    """A line over periods; a missing value (None) leaves a gap rather than a fake zero."""
+    with rc_context(_RC):
+        figure = _figure()
+        axes = figure.add_subplot()
+        axes.set_title(title)
+        if not labels or all(value is None for value in values):
+            _empty(axes)
+            return _to_svg(figure, title)
+        xs = list(range(len(labels)))
+        ys = [float("nan") if value is None else value for value in values]
+        axes.plot(xs, ys, color=PRIMARY, marker="o", ms=3, lw=1.2)
+        step = max(1, math.ceil(len(xs) / 7))
+        axes.set_xticks(xs[::step], [labels[i] for i in xs[::step]])
+        axes.set_ylabel(y_label)
+        axes.set_ylim(bottom=0)
+        return _to_svg(figure, title)
+
+
+def bar_chart_svg(
+    bars: Sequence[tuple[str, float]],
+    title: str,
+    y_label: str = "Count",
+    highlight: Sequence[str] = (),
+) -> str:
+    """Plain vertical bars in the order given (e.g. CAPA ageing buckets, RPN bands); bars named
+    in `highlight` are drawn in the warning colour."""
+    with rc_context(_RC):
+        figure = _figure()
+        axes = figure.add_subplot()
+        axes.set_title(title)
+        if not bars or not any(value for _, value in bars):
+            _empty(axes)
+            return _to_svg(figure, title)
+        positions = list(range(len(bars)))
+        colours = [DANGER if name in highlight else PRIMARY for name, _ in bars]
+        axes.bar(positions, [value for _, value in bars], color=colours, width=0.6)
+        axes.set_xticks(positions, [_shorten(name) for name, _ in bars])
+        axes.set_ylabel(y_label)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        return _to_svg(figure, title)
+
+
+def grouped_bar_chart_svg(
+    groups: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None]]],
+    title: str,
+    y_label: str = "",
+    percent: bool = False,
+) -> str:
+    """Side-by-side bars: one group per name in `groups`, one bar per (series name, values)."""
+    with rc_context(_RC):
+        figure = _figure()
+        axes = figure.add_subplot()
+        axes.set_title(title)
+        if not groups or not series:
+            _empty(axes)
+            return _to_svg(figure, title)
+        palette = [PRIMARY, ACCENT, MUTED, DANGER]
+        width = 0.8 / len(series)
+        for offset, (name, values) in enumerate(series):
+            xs = [index + (offset - (len(series) - 1) / 2) * width for index in range(len(groups))]
+            axes.bar(
+                xs,
+                [0 if value is None else value for value in values],
+                width=width,
+                color=palette[offset % len(palette)],
+                label=name,
+            )
+        axes.set_xticks(list(range(len(groups))), list(groups))
+        axes.set_ylabel(y_label)
+        if percent:
+            axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+            axes.set_ylim(0, 1.05)
+        axes.legend(frameon=False, fontsize=8)
+        return _to_svg(figure, title)

@@ -1,0 +1,1 @@
+"""Complaint import from CSV and XLSX files: upload, column mapping, preview, chunked import."""

@@ -1,0 +1,65 @@
+"""`flask --app wsgi scheduler …`: run the scheduler as its own process, or one job at once."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.scheduler.engine import run_scheduler, upcoming_slot
+from app.scheduler.models import JobRunStatus
+
+scheduler_cli = AppGroup("scheduler", help="Scheduled reviews and reminders.")
+
+
+@scheduler_cli.command("run")
+@click.option(
+    "--tick",
+    type=click.FloatRange(min=0.05),
+    default=None,
+    help="Seconds between checks for due jobs (default LOOP_SCHEDULER_TICK_SECONDS).",
+)
+@click.option(
+    "--for",
+    "run_for",
+    type=click.FloatRange(min=0),
+    default=None,
+    help="Stop after this many seconds (default: run until stopped).",
+)
+def scheduler_run(tick: float | None, run_for: float | None) -> None:
+    """Run the scheduler in this process (production: one or more of these, web workers with
+    LOOP_SCHEDULER=off). Each job runs once per scheduled time however many run."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    seconds = tick or float(app.config.get("LOOP_SCHEDULER_TICK_SECONDS", 15))
+    run_scheduler(app, seconds, run_for)
+
+
+@scheduler_cli.command("run-job")
+@click.argument("name")
+def scheduler_run_job(name: str) -> None:
+    """Run job NAME once now (like "Run now" on the admin page)."""
+    from app.core.errors import NotFound
+    from app.scheduler.runner import run_now
+
+    try:
+        run = run_now(name, None)
+    except NotFound as error:
+        raise click.ClickException(error.message) from None
+    counts = ", ".join(f"{key} {value}" for key, value in run.counts.items())
+    if run.status != JobRunStatus.SUCCEEDED:
+        raise click.ClickException(f"{name} failed: {run.error.splitlines()[0]}")
+    click.echo(f"{name}: {run.status.value} in {run.seconds or 0:.2f} s ({counts}).")
+
+
+@scheduler_cli.command("list")
+def scheduler_list() -> None:
+    """The jobs, their schedules and their next runs."""
+    from app.extensions import db
+    from app.scheduler.services import job_overviews
+
+    for row in job_overviews():
+        state = "on " if row.job.enabled else "off"
+        next_run = upcoming_slot(row.job)
+        when = next_run.strftime("%Y-%m-%d %H:%M:%S UTC") if next_run else "—"
+        click.echo(f"{row.definition.name:<32} {state} {row.job.cron:<16} next {when}")
+    db.session.commit()

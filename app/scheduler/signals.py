@@ -1,0 +1,233 @@
+"""What a recurrence signal does: open one nonconformity (source "recurring-failure review")
+linking the contributing records, notify the quality leads, and flag every CAPA on the fingerprint
+that was verified effective before the recurrence (shown on the CAPA's page)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy.orm import joinedload
+
+from app.capa.models import Capa, capa_nonconformity
+from app.capa.services import EFFECTIVENESS_PURPOSE
+from app.complaints.models import Complaint
+from app.core.db import utcnow
+from app.core.signatures import Signature
+from app.extensions import db
+from app.nonconformities.models import Nonconformity, NonconformitySource
+from app.nonconformities.services import raise_nonconformity
+from app.notifications.services import notify_all, quality_leads
+from app.organisation.models import Category, Process
+from app.scheduler.models import CapaRecurrenceFlag, RecurrenceRule, RecurrenceSignal
+from app.scheduler.models import recurrence_signal_nonconformity as signal_nc_table
+from app.scheduler.recurrence import (
+    FINGERPRINTS,
+    LINKED_RECORDS_MAX,
+    VERIFIED_CAPA_STATUSES,
+    Key,
+    ReviewSettings,
+    counts_between_key,
+    detect_recurrences,
+    fingerprint_text,
+    key_filter,
+    record_sources,
+)
+
+
+def _contributing_ids(
+    kind: str, key: Key, start: datetime, end: datetime
+) -> tuple[list[int], list[int]]:
+    """The newest contributing complaints and nonconformities (at most LINKED_RECORDS_MAX each)."""
+    found: list[list[int]] = []
+    for (columns, moment, filters), model in zip(
+        record_sources(kind), (Complaint, Nonconformity), strict=True
+    ):
+        found.append(
+            list(
+                db.session.scalars(
+                    select(model.id)
+                    .where(key_filter(columns, key), moment >= start, moment <= end, *filters)
+                    .order_by(moment.desc(), model.id.desc())
+                    .limit(LINKED_RECORDS_MAX)
+                )
+            )
+        )
+    return found[0], found[1]
+
+
+def _describe(kind: str, key: Key) -> tuple[str, int | None, int | None]:
+    values = dict(zip(FINGERPRINTS[kind], key, strict=True))
+    process_id, category_id = values.get("process_id"), values.get("category_id")
+    parts = []
+    if process_id is not None:
+        process = db.session.get(Process, process_id)
+        parts.append(process.name if process else f"process {process_id}")
+    if category_id is not None:
+        category = db.session.get(Category, category_id)
+        parts.append(category.name if category else f"category {category_id}")
+    return " / ".join(parts), process_id, category_id
+
+
+def _verified_capas(kind: str, key: Key) -> list[tuple[Capa, datetime]]:
+    """CAPAs on the fingerprint that were verified effective, with when they were signed."""
+    columns = [getattr(Nonconformity, name) for name in FINGERPRINTS[kind]]
+    rows = db.session.execute(
+        select(Capa, func.min(Signature.signed_at))
+        .join(capa_nonconformity, capa_nonconformity.c.capa_id == Capa.id)
+        .join(Nonconformity, Nonconformity.id == capa_nonconformity.c.nonconformity_id)
+        .join(
+            Signature,
+            and_(
+                Signature.record_type == "capa",
+                Signature.record_id == cast(Capa.id, String),
+                Signature.purpose == EFFECTIVENESS_PURPOSE,
+            ),
+        )
+        .where(key_filter(columns, key), Capa.status.in_(VERIFIED_CAPA_STATUSES))
+        .group_by(Capa.id)
+        .order_by(Capa.id)
+    ).all()
+    # min() over a UTCDateTime column keeps the type: the times come back UTC-aware.
+    return [(capa, signed_at) for capa, signed_at in rows]
+
+
+@dataclass
+class ReviewCounts:
+    fingerprints_signalled: int = 0
+    nonconformities_opened: int = 0
+    suppressed_while_open: int = 0
+    capas_flagged: int = 0
+    notifications: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def _flag_verified_capas(
+    kind: str, key: Key, signal: RecurrenceSignal, nc: Nonconformity, label: str, as_of: datetime
+) -> tuple[int, int]:
+    flagged = notified = 0
+    for capa, verified_at in _verified_capas(kind, key):
+        if verified_at is None or signal.window_end <= verified_at:
+            continue
+        since = counts_between_key(
+            kind, key, max(verified_at, signal.window_start), as_of + timedelta(microseconds=1)
+        )
+        if since == 0:
+            continue
+        db.session.add(
+            CapaRecurrenceFlag(
+                capa_id=capa.id,
+                signal_id=signal.id,
+                verified_at=verified_at,
+                records_since_verified=since,
+            )
+        )
+        flagged += 1
+        people = {user.id: user for user in quality_leads()}
+        if capa.owner is not None and capa.owner.active:
+            people[capa.owner.id] = capa.owner
+        notified += notify_all(
+            people.values(),
+            kind="capa_recurrence",
+            subject=f"{capa.reference}: the failure recurred after it was verified effective",
+            body=(
+                f"{since} new record(s) for {label} since {capa.reference} was verified effective "
+                f"on {verified_at:%Y-%m-%d}. The review opened {nc.reference}."
+            ),
+            link=f"/capa/{capa.reference}",
+        )
+    return flagged, notified
+
+
+def review_recurring_failures(
+    values: dict[str, Any], as_of: datetime | None = None, job_run_id: int | None = None
+) -> dict[str, int]:
+    """Run the review as of `as_of` (default now): open a nonconformity per new signal, link the
+    contributing records, notify the quality leads and flag CAPAs verified effective before the
+    recurrence. Returns the counts the job run records."""
+    settings = ReviewSettings.from_settings(values)
+    as_of = min(as_of or utcnow(), utcnow())
+    result = detect_recurrences(settings, as_of)
+    counts = ReviewCounts(suppressed_while_open=len(result.suppressed))
+    leads = quality_leads()
+    for detection in result.detections:
+        kind, key = settings.fingerprint, detection.key
+        label, process_id, category_id = _describe(kind, key)
+        complaint_ids, nc_ids = _contributing_ids(
+            kind, key, detection.window_start, detection.window_end
+        )
+        record_count = counts_between_key(
+            kind, key, detection.window_start, detection.window_end + timedelta(microseconds=1)
+        )
+        details = "\n".join(
+            f"({'abc'[list(RecurrenceRule).index(hit.rule)]}) {hit.rule.label}: {hit.explanation}"
+            for hit in detection.hits
+        )
+        nc = raise_nonconformity(
+            title=f"Recurring failure: {label}"[:200],
+            source=NonconformitySource.RECURRING_FAILURE_REVIEW,
+            detected_at=as_of,
+            severity=5,
+            occurrence=8,
+            detection=5,
+            description=(
+                f"The recurring-failure review found a pattern for {label} "
+                f"({record_count} records from {detection.window_start:%Y-%m-%d} to "
+                f"{detection.window_end:%Y-%m-%d}).\n{details}"
+            ),
+            process_id=process_id,
+            category_id=category_id,
+            complaint_ids=complaint_ids,
+        )
+        signal = RecurrenceSignal(
+            fingerprint=f"{kind}:{fingerprint_text(kind, key)}",
+            process_id=process_id,
+            category_id=category_id,
+            rules=",".join(rule.value for rule in detection.rules),
+            nonconformity_id=nc.id,
+            job_run_id=job_run_id,
+            raised_at=utcnow(),
+            window_start=detection.window_start,
+            window_end=detection.window_end,
+            record_count=record_count,
+            details=details,
+        )
+        db.session.add(signal)
+        db.session.flush()
+        if nc_ids:
+            db.session.execute(
+                signal_nc_table.insert(),
+                [{"signal_id": signal.id, "nonconformity_id": ident} for ident in nc_ids],
+            )
+        counts.fingerprints_signalled += 1
+        counts.nonconformities_opened += 1
+        counts.notifications += notify_all(
+            leads,
+            kind="recurrence_signal",
+            subject=f"Recurring failure: {label} ({nc.reference})",
+            body=details,
+            link=f"/nonconformities/{nc.reference}",
+        )
+        flagged, notified = _flag_verified_capas(kind, key, signal, nc, label, as_of)
+        counts.capas_flagged += flagged
+        counts.notifications += notified
+    db.session.flush()
+    return counts.as_dict()
+
+
+def recurrence_flags(capa: Capa) -> list[CapaRecurrenceFlag]:
+    """Recurrences found after `capa` was verified effective, newest first (for the CAPA page)."""
+    return list(
+        db.session.scalars(
+            select(CapaRecurrenceFlag)
+            .options(
+                joinedload(CapaRecurrenceFlag.signal).joinedload(RecurrenceSignal.nonconformity)
+            )
+            .where(CapaRecurrenceFlag.capa_id == capa.id)
+            .order_by(CapaRecurrenceFlag.flagged_at.desc(), CapaRecurrenceFlag.id.desc())
+        )
+    )

@@ -1,0 +1,411 @@
+"""The complaint endpoints: intake, duplicates, idempotent retries, reading back, the list with
+its filters and cursor, transitions, recovery actions and satisfaction. Every response is
+checked against the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from app.api.models import IdempotencyRecord
+from app.complaints.models import Complaint
+from app.core.audit import AuditAction, AuditEvent
+from app.extensions import db
+
+NEW = {
+    "title": "Router delivered without power cable",
+    "channel": "email",
+    "severity": "high",
+    "description": "Customer cannot start the router.",
+    "source_system": "zendesk",
+    "external_id": "ZD-1001",
+}
+
+
+def create(client, auth, conforms, body=None, **headers):
+    response = client.post("/api/v1/complaints", json=body or NEW, headers={**auth, **headers})
+    return response, conforms(response, "POST", "/api/v1/complaints")
+
+
+def test_a_help_desk_pushes_a_complaint_and_it_is_recorded_as_received(
+    client, auth, conforms, committed
+) -> None:
+    response, body = create(client, auth, conforms)
+
+    assert response.status_code == 201
+    assert body["status"] == "received"
+    assert body["title"] == NEW["title"]
+    assert body["source_system"] == "zendesk" and body["external_id"] == "ZD-1001"
+    assert body["reference"].startswith("CMP-")
+    assert response.headers["Location"] == f"/api/v1/complaints/{body['reference']}"
+    assert body["links"]["html"] == f"/complaints/{body['reference']}"
+    stored = committed(
+        lambda: db.session.scalar(select(Complaint).where(Complaint.reference == body["reference"]))
+    )
+    assert stored.reporter_id is None and stored.channel == "email"
+
+
+def test_the_integration_is_the_actor_in_the_audit_trail(client, auth, conforms, committed):
+    _, body = create(client, auth, conforms)
+
+    def creation_actor() -> str:
+        complaint = db.session.scalar(
+            select(Complaint).where(Complaint.reference == body["reference"])
+        )
+        event = db.session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.record_type == "complaint",
+                AuditEvent.record_id == str(complaint.id),
+                AuditEvent.action == AuditAction.CREATE,
+            )
+        )
+        return event.actor
+
+    assert committed(creation_actor) == "api:helpdesk"
+
+
+def test_the_same_ticket_is_never_taken_in_twice(client, auth, conforms, count) -> None:
+    _, body = create(client, auth, conforms)
+    again, problem = create(client, auth, conforms, {**NEW, "title": "Sent again"})
+
+    assert again.status_code == 409
+    assert problem["title"] == "Duplicate complaint"
+    assert problem["reference"] == body["reference"]
+    assert again.headers["Location"] == f"/api/v1/complaints/{body['reference']}"
+    assert count(Complaint) == 1
+
+
+def test_the_same_external_id_from_another_system_is_another_complaint(
+    client, auth, conforms, count
+) -> None:
+    create(client, auth, conforms)
+    response, _ = create(client, auth, conforms, {**NEW, "source_system": "freshdesk"})
+    assert response.status_code == 201
+    assert count(Complaint) == 2
+
+
+def test_an_external_id_needs_its_source_system(client, auth, conforms) -> None:
+    body = {key: value for key, value in NEW.items() if key != "source_system"}
+    response, problem = create(client, auth, conforms, body)
+    assert response.status_code == 422
+    assert problem["errors"] == [
+        {
+            "field": "source_system",
+            "message": "Name the source system of the external id, such as zendesk.",
+        }
+    ]
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer(
+    client, auth, conforms, count
+) -> None:
+    body = {key: value for key, value in NEW.items() if key not in ("external_id",)}
+    first, created = create(client, auth, conforms, body, **{"Idempotency-Key": "retry-1"})
+    retry, replayed = create(client, auth, conforms, body, **{"Idempotency-Key": "retry-1"})
+
+    assert first.status_code == retry.status_code == 201
+    assert replayed == created
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.headers["Location"] == first.headers["Location"]
+    assert count(Complaint) == 1
+    assert count(IdempotencyRecord) == 1
+
+
+def test_the_same_key_with_another_body_is_refused(client, auth, conforms, count) -> None:
+    create(client, auth, conforms, **{"Idempotency-Key": "k-2"})
+    response, problem = create(
+        client, auth, conforms, {**NEW, "external_id": "ZD-2"}, **{"Idempotency-Key": "k-2"}
+    )
+    assert response.status_code == 422
+    assert problem["title"] == "Idempotency-Key reused"
+    assert count(Complaint) == 1
+
+
+def test_idempotency_keys_belong_to_one_token(client, make_token, conforms, count) -> None:
+    body = {key: value for key, value in NEW.items() if key != "external_id"}
+    one, two = make_token("intake"), make_token("intake")
+    create(client, one, conforms, body, **{"Idempotency-Key": "shared"})
+    response, _ = create(client, two, conforms, body, **{"Idempotency-Key": "shared"})
+    assert response.status_code == 201
+    assert count(Complaint) == 2
+
+
+def test_a_refused_request_is_not_remembered_and_may_be_retried(
+    client, auth, conforms, count
+) -> None:
+    bad = {**NEW, "received_at": (datetime.now(UTC) + timedelta(days=2)).isoformat()}
+    refused, _ = create(client, auth, conforms, bad, **{"Idempotency-Key": "k-3"})
+    assert refused.status_code == 422
+    assert count(IdempotencyRecord) == 0
+
+
+def test_a_malformed_idempotency_key_is_refused(client, auth, conforms) -> None:
+    response, problem = create(client, auth, conforms, **{"Idempotency-Key": "x" * 201})
+    assert response.status_code == 422
+    assert problem["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_field_errors_are_listed_in_the_problem(client, auth, conforms) -> None:
+    response, problem = create(
+        client, auth, conforms, {"title": "", "channel": "fax", "severity": "high", "x": 1}
+    )
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    fields = {error["field"]: error["message"] for error in problem["errors"]}
+    assert set(fields) == {"title", "channel", "x"}
+    assert fields["x"] == "Unknown field."
+
+
+def test_a_received_at_without_a_utc_offset_is_refused(client, auth, conforms) -> None:
+    response, problem = create(client, auth, conforms, {**NEW, "received_at": "2026-01-05T10:00"})
+    assert response.status_code == 422
+    assert problem["errors"][0]["field"] == "received_at"
+
+
+def test_unknown_customer_external_id_is_refused(client, auth, conforms) -> None:
+    response, problem = create(client, auth, conforms, {**NEW, "customer_external_id": "C-404"})
+    assert response.status_code == 422
+    assert problem["errors"][0]["field"] == "customer_external_id"
+
+
+def test_a_complaint_links_to_a_customer_by_external_id(client, auth, conforms) -> None:
+    client.put(
+        "/api/v1/customers/CRM-7",
+        json={"name": "Ada Lovelace", "segment": "consumer"},
+        headers=auth,
+    )
+    response, body = create(client, auth, conforms, {**NEW, "customer_external_id": "CRM-7"})
+    assert response.status_code == 201
+    assert body["customer"]["name"] == "Ada Lovelace"
+    assert body["customer"]["external_id"] == "CRM-7"
+
+
+def test_reading_a_complaint_back(client, auth, conforms) -> None:
+    _, created = create(client, auth, conforms)
+    path = f"/api/v1/complaints/{created['reference']}"
+    response = client.get(path, headers=auth)
+    body = conforms(response, "GET", "/api/v1/complaints/{reference}")
+    assert response.status_code == 200
+    assert body == created
+
+    missing = client.get("/api/v1/complaints/CMP-1999-000001", headers=auth)
+    problem = conforms(missing, "GET", "/api/v1/complaints/{reference}")
+    assert missing.status_code == 404
+    assert problem["detail"] == "There is no complaint CMP-1999-000001."
+
+
+def list_complaints(client, auth, conforms, query: str = ""):
+    response = client.get(f"/api/v1/complaints{query}", headers=auth)
+    return response, conforms(response, "GET", "/api/v1/complaints")
+
+
+def test_the_list_pages_with_a_cursor_newest_first(client, auth, conforms) -> None:
+    references = []
+    for number in range(5):
+        _, body = create(client, auth, conforms, {**NEW, "external_id": f"P-{number}"})
+        references.append(body["reference"])
+
+    seen, cursor, pages = [], None, 0
+    while True:
+        query = "?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        response, page = list_complaints(client, auth, conforms, query)
+        assert response.status_code == 200
+        seen += [item["reference"] for item in page["data"]]
+        pages += 1
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == 3
+    assert seen == list(reversed(references))
+
+
+def test_the_list_filters(client, auth, conforms) -> None:
+    create(client, auth, conforms, {**NEW, "external_id": "F-1", "channel": "phone"})
+    _, web = create(client, auth, conforms, {**NEW, "external_id": "F-2", "channel": "web_form"})
+    old = (datetime.now(UTC) - timedelta(days=40)).isoformat()
+    _, older = create(client, auth, conforms, {**NEW, "external_id": "F-3", "received_at": old})
+
+    def references(query: str) -> list[str]:
+        response, page = list_complaints(client, auth, conforms, query)
+        assert response.status_code == 200, page
+        return [item["reference"] for item in page["data"]]
+
+    assert references("?channel=web_form") == [web["reference"]]
+    assert references("?source_system=zendesk&external_id=F-2") == [web["reference"]]
+    received_to = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
+    assert references(f"?received_to={received_to}") == [older["reference"]]
+    assert len(references("?status=received&status=closed")) == 3
+    assert references("?status=closed") == []
+
+
+def test_a_bad_cursor_or_filter_is_a_field_error(client, auth, conforms) -> None:
+    response, problem = list_complaints(client, auth, conforms, "?cursor=not-ours")
+    assert response.status_code == 422
+    assert problem["errors"][0]["field"] == "cursor"
+    response, problem = list_complaints(client, auth, conforms, "?limit=500&status=lost")
+    assert response.status_code == 422
+    assert {error["field"] for error in problem["errors"]} == {"limit", "status.0"}
+
+
+def test_a_misspelt_filter_is_refused_not_ignored(client, auth, conforms) -> None:
+    response, problem = list_complaints(client, auth, conforms, "?stauts=closed")
+    assert response.status_code == 422
+    assert problem["errors"] == [{"field": "stauts", "message": "Unknown parameter."}]
+
+
+def test_listing_does_not_query_per_row(client, auth, conforms, count_queries) -> None:
+    for number in range(3):
+        create(client, auth, conforms, {**NEW, "external_id": f"Q-{number}"})
+    few = count_queries(lambda: client.get("/api/v1/complaints?limit=1", headers=auth))
+    many = count_queries(lambda: client.get("/api/v1/complaints?limit=3", headers=auth))
+    assert many == few
+
+
+def transition(client, auth, conforms, reference: str, body: dict):
+    path = f"/api/v1/complaints/{reference}/transitions"
+    response = client.post(path, json=body, headers=auth)
+    return response, conforms(response, "POST", "/api/v1/complaints/{reference}/transitions")
+
+
+def test_transitions_move_the_complaint_and_stamp_its_times(client, auth, conforms) -> None:
+    _, created = create(client, auth, conforms)
+    reference = created["reference"]
+
+    response, body = transition(client, auth, conforms, reference, {"name": "acknowledge"})
+    assert response.status_code == 200
+    assert body["status"] == "acknowledged" and body["first_response_at"] is not None
+
+    response, body = transition(client, auth, conforms, reference, {"name": "resolve"})
+    assert body["status"] == "resolved" and body["resolved_at"] is not None
+
+    response, problem = transition(client, auth, conforms, reference, {"name": "acknowledge"})
+    assert response.status_code == 422
+    assert problem["title"] == "Refused"
+
+    response, problem = transition(client, auth, conforms, reference, {"name": "reopen"})
+    assert response.status_code == 422
+
+    response, body = transition(
+        client, auth, conforms, reference, {"name": "reopen", "reason": "Cable still missing"}
+    )
+    assert response.status_code == 200 and body["status"] == "reopened"
+
+
+def test_recovery_actions_and_satisfaction_read_back(client, auth, conforms) -> None:
+    _, created = create(client, auth, conforms)
+    reference = created["reference"]
+    path = f"/api/v1/complaints/{reference}/recovery-actions"
+    template = "/api/v1/complaints/{reference}/recovery-actions"
+
+    refused = client.post(path, json={"kind": "refund"}, headers=auth)
+    problem = conforms(refused, "POST", template)
+    assert refused.status_code == 422
+    assert problem["errors"] == [{"field": "amount", "message": "A refund needs the amount paid."}]
+
+    response = client.post(
+        path,
+        json={"kind": "refund", "amount": "19.90", "currency": "EUR", "description": "Cable"},
+        headers=auth,
+    )
+    action = conforms(response, "POST", template)
+    assert response.status_code == 201
+    assert action["amount"] == "19.90" and action["currency"] == "EUR"
+
+    satisfaction = f"/api/v1/complaints/{reference}/satisfaction"
+    early = client.post(satisfaction, json={"score": 4}, headers=auth)
+    assert conforms(early, "POST", "/api/v1/complaints/{reference}/satisfaction")["status"] == 422
+
+    transition(client, auth, conforms, reference, {"name": "resolve"})
+    response = client.post(satisfaction, json={"score": 4, "comment": "Quick"}, headers=auth)
+    body = conforms(response, "POST", "/api/v1/complaints/{reference}/satisfaction")
+    assert response.status_code == 200
+    assert body["satisfaction"]["score"] == 4
+
+    read = client.get(f"/api/v1/complaints/{reference}", headers=auth)
+    body = conforms(read, "GET", "/api/v1/complaints/{reference}")
+    assert body["status"] == "resolved"
+    assert [item["kind"] for item in body["recovery_actions"]] == ["refund"]
+    assert body["satisfaction"] == {
+        "score": 4,
+        "comment": "Quick",
+        "recorded_at": body["satisfaction"]["recorded_at"],
+    }
+
+
+def test_a_satisfaction_score_outside_1_to_5_is_a_field_error(client, auth, conforms) -> None:
+    _, created = create(client, auth, conforms)
+    response = client.post(
+        f"/api/v1/complaints/{created['reference']}/satisfaction", json={"score": 9}, headers=auth
+    )
+    problem = conforms(response, "POST", "/api/v1/complaints/{reference}/satisfaction")
+    assert response.status_code == 422
+    assert problem["errors"][0]["field"] == "score"
+
+
+def test_actions_on_a_missing_complaint_are_404(client, auth, conforms) -> None:
+    response = client.post(
+        "/api/v1/complaints/CMP-1999-000009/transitions", json={"name": "close"}, headers=auth
+    )
+    assert conforms(response, "POST", "/api/v1/complaints/{reference}/transitions")
+    assert response.status_code == 404
+
+
+def test_a_duplicate_that_slips_past_the_check_is_a_conflict_not_a_500(
+    client, auth, conforms, count, monkeypatch
+) -> None:
+    # Two pushes of one ticket at the same moment: both pass the lookup, the unique constraint
+    # on (source_system, external_id) stops the second.
+    from app.complaints import services
+
+    create(client, auth, conforms)
+    monkeypatch.setattr(services, "find_by_source", lambda system, ident: None)
+    response, problem = create(client, auth, conforms)
+    assert response.status_code == 409
+    assert problem["title"] == "Conflict"
+    assert count(Complaint) == 1
+
+
+def test_operations_without_parameters_refuse_unknown_ones(client, auth, conforms) -> None:
+    response = client.get("/api/v1/channels?all=1", headers=auth)
+    problem = conforms(response, "GET", "/api/v1/channels")
+    assert response.status_code == 422
+    assert problem["errors"] == [{"field": "all", "message": "Unknown parameter."}]
+
+
+def test_an_idempotency_key_is_forgotten_after_a_day(
+    client, auth, conforms, committed, count
+) -> None:
+    body = {key: value for key, value in NEW.items() if key != "external_id"}
+    create(client, auth, conforms, body, **{"Idempotency-Key": "old-key"})
+
+    def age_the_record() -> None:
+        record = db.session.scalar(select(IdempotencyRecord))
+        record.created_at = datetime.now(UTC) - timedelta(hours=25)
+
+    committed(age_the_record)
+    response, _ = create(client, auth, conforms, body, **{"Idempotency-Key": "old-key"})
+    assert response.status_code == 201
+    assert "Idempotent-Replayed" not in response.headers
+    assert count(Complaint) == 2
+    assert count(IdempotencyRecord) == 1
+
+
+def test_dates_at_the_edges_of_the_calendar_are_field_errors_not_crashes(
+    client, auth, conforms
+) -> None:
+    # Year 1 with a +01:00 offset is before the first day Python knows in UTC; the day after
+    # 9999-12-31 does not exist. Both are refused as typing mistakes.
+    response, problem = create(
+        client, auth, conforms, {**NEW, "received_at": "0001-01-01T00:00:00+01:00"}
+    )
+    assert response.status_code == 422
+    assert problem["errors"] == [
+        {
+            "field": "received_at",
+            "message": "Give a date between the years 1900 and 9000.",
+        }
+    ]
+    for query in ("?received_to=9999-12-31", "?updated_since=0001-01-01T00:00:00%2B01:00"):
+        response, problem = list_complaints(client, auth, conforms, query)
+        assert response.status_code == 422

@@ -1,0 +1,190 @@
+"""The import wizard over HTTP: upload, map, preview, import in steps, result and rejected CSV."""
+
+from __future__ import annotations
+
+import io
+import json
+
+from openpyxl import Workbook
+
+from app.intake.models import ImportJob
+from tests.intake.conftest import COMCAST, COMCAST_MAPPING, mapping_of
+
+
+def _upload(client, name: str, content: bytes, **extra):
+    return client.post(
+        "/import",
+        data={"file": (io.BytesIO(content), name), **extra},
+        content_type="multipart/form-data",
+    )
+
+
+def _job_id(response) -> int:
+    return int(response.headers["Location"].split("/")[2])
+
+
+def test_the_wizard_imports_a_file_and_lists_the_rejected_rows(client, login) -> None:
+    login("quality_lead")
+    uploaded = _upload(client, "comcast.csv", COMCAST.read_bytes())
+    assert uploaded.status_code == 302 and uploaded.headers["Location"].endswith("/mapping")
+    job_id = _job_id(uploaded)
+
+    page = client.get(f"/import/{job_id}/mapping").get_data(as_text=True)
+    assert "Ticket #" in page and "DD-MM-YY" in page and "YYYY-MM-DD" in page
+
+    mapped = client.post(
+        f"/import/{job_id}/mapping",
+        data={
+            "mapping_json": json.dumps(mapping_of(COMCAST_MAPPING)),
+            "save_as": "Comcast",
+        },
+    )
+    assert mapped.status_code == 302 and mapped.headers["Location"].endswith("/preview")
+
+    preview = client.get(f"/import/{job_id}/preview").get_data(as_text=True)
+    assert "2,224 complaints from 2,224 rows" in preview
+    assert "Comcast Cable Internet Speeds" in preview and "2015-04-22 15:53" in preview
+
+    started = client.post(f"/import/{job_id}/preview", data={"mode": "skip_bad_rows"})
+    assert started.status_code == 302
+    states = []
+    for _ in range(10):
+        state = client.post(f"/import/{job_id}/step").get_json()
+        states.append(state)
+        if state["finished"]:
+            break
+    assert states[-1]["finished"] and states[-1]["status"] == "completed"
+    assert states[-1]["imported"] == 2223 and states[-1]["rejected"] == 1
+    assert [s["percent"] for s in states] == sorted(s["percent"] for s in states)
+
+    result = client.get(f"/import/{job_id}").get_data(as_text=True)
+    assert "Imported 2,223 complaints; 0 duplicates skipped; 1 row rejected." in result
+    assert "1036" in result and "“comcas” does not match" in result
+    listing = client.get("/import").get_data(as_text=True)
+    recent = listing.split('data-testid="recent-imports"')[1]
+    assert f'href="/import/{job_id}"' in recent and "comcast.csv" in recent
+    assert "Completed" in recent and "2,223" in recent
+    download = client.get(f"/import/{job_id}/rejected.csv")
+    assert download.mimetype == "text/csv"
+    lines = download.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("Row,Reason,Ticket #,Customer Complaint")
+    assert lines[1].startswith("1036,") and ",comcas,nd intrenal miscommunication," in lines[1]
+
+
+def test_a_saved_mapping_is_offered_and_skips_to_the_preview(client, login) -> None:
+    login("quality_lead")
+    first = _job_id(_upload(client, "comcast.csv", COMCAST.read_bytes()))
+    client.post(
+        f"/import/{first}/mapping",
+        data={"mapping_json": json.dumps(mapping_of(COMCAST_MAPPING)), "save_as": "Comcast"},
+    )
+    form = client.get("/import").get_data(as_text=True)
+    assert ">Comcast</option>" in form
+    mapping_id = form.split(">Comcast</option>")[0].rsplit('value="', 1)[1].split('"')[0]
+    again = _upload(client, "comcast.csv", COMCAST.read_bytes(), saved_mapping=mapping_id)
+    assert again.headers["Location"].endswith("/preview")
+    saved = client.get(f"/import/{_job_id(again)}/mapping").get_data(as_text=True)
+    assert "Customer Care Call" in saved  # the value map keeps the file's spelling
+
+    other = _upload(client, "other.csv", b"Ref,Subject\n1,x\n", saved_mapping=mapping_id)
+    assert other.headers["Location"].endswith("/mapping")
+    page = client.get(other.headers["Location"]).get_data(as_text=True)
+    assert "The saved mapping “Comcast” does not fit this file" in page
+    assert "the file has no column" in page
+
+
+def test_the_mapping_fields_build_a_mapping_without_json(client, login) -> None:
+    login("admin")
+    content = (
+        b"Ref;Subject;Opened;Via;State\n"
+        b"A1;Late delivery;03/04/2026;Internet;Open\n"
+        b"A2;Broken lid;13/04/2026;Customer Care Call;Closed\n"
+    )
+    job_id = _job_id(_upload(client, "tickets.csv", content))
+    mapped = client.post(
+        f"/import/{job_id}/mapping",
+        data={
+            "column-external_id": "Ref",
+            "column-title": "Subject",
+            "column-received_at": "Opened",
+            "column-channel": "Via",
+            "values-channel": "Internet = web_form\nCustomer Care Call = phone",
+            "fixed-severity": "low",
+            "column-status": "State",
+            "values-status": "Open = received\nClosed = closed",
+            "source_system": "helpdesk",
+            "date_formats": ["%d/%m/%Y", "%m/%d/%Y"],
+            "prefer_date_format": "%d/%m/%Y",
+        },
+    )
+    assert mapped.status_code == 302, mapped.get_data(as_text=True)
+    preview = client.get(f"/import/{job_id}/preview").get_data(as_text=True)
+    # 03/04/2026 reads two ways; the preferred DD/MM/YYYY makes it 3 April.
+    assert "2026-04-03 00:00" in preview and "2026-04-13 00:00" in preview
+    assert "Web form" in preview and "Closed" in preview
+
+
+def test_an_unknown_column_in_the_mapping_is_shown_and_nothing_changes(client, login) -> None:
+    login("quality_lead")
+    job_id = _job_id(_upload(client, "comcast.csv", COMCAST.read_bytes()))
+    broken = mapping_of(COMCAST_MAPPING)
+    broken["fields"]["title"] = "Subject"
+    response = client.post(f"/import/{job_id}/mapping", data={"mapping_json": json.dumps(broken)})
+    assert response.status_code == 422
+    assert "the file has no column “Subject”" in response.get_data(as_text=True)
+
+
+def test_an_xlsx_file_is_read_with_its_date_cells(client, login, session) -> None:
+    from datetime import datetime
+
+    login("quality_lead")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Ticket", "Title", "Received", "Channel"])
+    sheet.append([101, "Invoice wrong", datetime(2025, 11, 3, 9, 30), "E-mail"])
+    sheet.append([102, "Rude agent", datetime(2025, 11, 4, 14, 0), "Chat"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    job_id = _job_id(_upload(client, "tickets.xlsx", buffer.getvalue()))
+    definition = {
+        "source_system": "xlsx-test",
+        "fields": {
+            "external_id": "Ticket",
+            "title": "Title",
+            "received_at": "Received",
+            "channel": "Channel",
+            "severity": {"value": "high"},
+        },
+    }
+    client.post(f"/import/{job_id}/mapping", data={"mapping_json": json.dumps(definition)})
+    preview = client.get(f"/import/{job_id}/preview").get_data(as_text=True)
+    assert "2025-11-03 09:30" in preview and "E-mail" in preview
+    assert ">101<" in preview  # a whole number, not 101.0
+
+
+def test_limits_are_enforced_with_a_clear_message(app, client, login) -> None:
+    login("quality_lead")
+    app.config.update(IMPORT_MAX_BYTES=1000, IMPORT_MAX_ROWS=5)
+    try:
+        too_big = _upload(client, "big.csv", b"a,b\n" + b"1,2\n" * 400)
+        assert too_big.status_code == 422
+        assert (
+            "The file is larger than 1,000 bytes, the limit per import (IMPORT_MAX_BYTES)."
+            in too_big.get_data(as_text=True)
+        )
+        far_too_big = _upload(client, "huge.csv", b"a,b\n" + b"1,2\n" * 40_000)
+        assert far_too_big.status_code == 413
+        assert "larger than 1,000 bytes" in far_too_big.get_data(as_text=True)
+        too_long = _upload(client, "long.csv", b"a,b\n" + b"1,2\n" * 6)
+        assert too_long.status_code == 422
+        assert "more than 5 rows; the limit is 5 rows" in too_long.get_data(as_text=True)
+    finally:
+        app.config.update(IMPORT_MAX_BYTES=20 * 1024 * 1024, IMPORT_MAX_ROWS=100_000)
+
+
+def test_an_upload_without_a_file_says_so(client, login, count) -> None:
+    login("quality_lead")
+    response = client.post("/import", data={}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "Choose a CSV or XLSX file." in response.get_data(as_text=True)
+    assert count(ImportJob) == 0

@@ -1,0 +1,94 @@
+"""Three scheduler processes (the real `flask … scheduler run`) against one database: every slot
+of an every-second job runs exactly once. On SQLite, and on PostgreSQL in the PostgreSQL run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import datetime
+from itertools import pairwise
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app import create_app
+from app.core.db import utcnow
+from app.extensions import db
+from app.scheduler.models import JobRun, JobRunStatus, ScheduledJob
+from app.scheduler.registry import JobDefinition, register_job, unregister_job
+from app.scheduler.runner import ensure_job_row
+
+REPO = Path(__file__).resolve().parents[2]
+PROCESSES = 3
+RUN_SECONDS = 6
+TIMEOUT_SECONDS = 90
+
+
+def _prepare(url: str) -> None:
+    app = create_app({"DATABASE_URL": url})
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    register_job(JobDefinition("probe", "Probe", "", "* * * * * *", lambda context: {}))
+    try:
+        with app.app_context():
+            from app.scheduler.registry import registered_jobs
+
+            for definition in registered_jobs():
+                job = ensure_job_row(definition)
+                job.enabled = definition.name == "probe"
+                job.schedule_since = utcnow()
+            db.session.commit()
+    finally:
+        unregister_job("probe")
+    app.extensions["loop_db"].engine.dispose()
+
+
+def test_three_schedulers_run_every_slot_exactly_once(fresh_database_url, tmp_path):
+    _prepare(fresh_database_url)
+    probe_file = tmp_path / "probe.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": fresh_database_url,
+        "LOOP_ENV": "testing",
+        "LOOP_INSTANCE_DIR": str(tmp_path),
+        "LOOP_PROBE_FILE": str(probe_file),
+    }
+    flask = [sys.executable, "-m", "flask", "--app", "tests.scheduler.scheduler_app"]
+    command = [*flask, "scheduler", "run", "--tick", "0.2", "--for", str(RUN_SECONDS)]
+    processes = [
+        subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(PROCESSES)
+    ]
+    outputs = []
+    try:
+        for process in processes:
+            output, _ = process.communicate(timeout=TIMEOUT_SECONDS)
+            outputs.append(output)
+            assert process.returncode == 0, output
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+
+    lines = probe_file.read_text(encoding="ascii").split()
+    slots = [datetime.fromisoformat(value) for value in lines[0::2]]
+    pids = lines[1::2]
+    duplicates = [slot for slot, times in Counter(slots).items() if times > 1]
+    assert duplicates == [], "\n".join(outputs)
+    # Every process was up for about RUN_SECONDS: several slots ran, and each one second apart.
+    assert len(slots) >= 3, "\n".join(outputs)
+    ordered = sorted(slots)
+    assert all((b - a).total_seconds() >= 1 for a, b in pairwise(ordered))
+    app = create_app({"DATABASE_URL": fresh_database_url})
+    with app.app_context():
+        runs = list(db.session.scalars(select(JobRun).where(JobRun.job_name == "probe")))
+        assert sorted(run.scheduled_for for run in runs) == ordered
+        assert {run.status for run in runs} == {JobRunStatus.SUCCEEDED}
+        assert {run.runner.split(":")[-1] for run in runs} == set(pids)
+        assert db.session.scalar(select(ScheduledJob.enabled).where(ScheduledJob.name == "probe"))
+    app.extensions["loop_db"].engine.dispose()
