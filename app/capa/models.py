@@ -54,6 +54,7 @@ OPEN_CAPA_STATUSES = frozenset(
         CapaStatus.IMPLEMENTED,
         CapaStatus.VERIFYING,
         CapaStatus.EFFECTIVE,
+        CapaStatus.INEFFECTIVE,
     }
 )
 

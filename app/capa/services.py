@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, inspect, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, inspect, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
@@ -135,6 +135,11 @@ def is_overdue(capa: Capa, today: date | None = None) -> bool:
     """Overdue: the due date has passed and the CAPA is neither effective nor closed."""
     today = today or today_utc()
     return capa.due_date is not None and capa.due_date < today and capa.status not in DONE_STATUSES
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    """`is_overdue` as a SQL condition, for every list, count and reminder that needs it."""
+    return and_(Capa.due_date < today, Capa.status.not_in(DONE_STATUSES))
 
 
 # --- checking input ----------------------------------------------------------------------------
@@ -1011,9 +1016,7 @@ def capa_list_query(
     if filters.due_to is not None:
         statement = statement.where(Capa.due_date <= filters.due_to)
     if filters.overdue:
-        statement = statement.where(
-            Capa.due_date < (filters.today or today_utc()), Capa.status.not_in(DONE_STATUSES)
-        )
+        statement = statement.where(overdue_clause(filters.today or today_utc()))
     return apply_sort(statement, sort, SORT_COLUMNS, DEFAULT_SORT, Capa.id)
 
 
@@ -1058,9 +1061,7 @@ def my_work(user: User, today: date | None = None) -> MyWork:
     """The CAPAs `user` owns that are not closed; the pending effectiveness checks of those
     CAPAs (every pending check for a quality lead); their training not yet completed."""
     today = today or today_utc()
-    capa_overdue = case(
-        (and_(Capa.due_date < today, Capa.status.not_in(DONE_STATUSES)), 0), else_=1
-    )
+    capa_overdue = case((overdue_clause(today), 0), else_=1)
     capas = (
         select(Capa)
         .where(Capa.owner_id == user.id, Capa.status != CapaStatus.CLOSED)

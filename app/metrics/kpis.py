@@ -36,6 +36,7 @@ from app.capa.models import (
     EffectivenessCheck,
     capa_nonconformity,
 )
+from app.capa.services import overdue_clause
 from app.complaints.models import Complaint, RecoveryAction, RetentionStatus
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
@@ -578,7 +579,9 @@ def capa_ageing(scope: Scope, now: datetime | None = None) -> AgeingFigures:
     rows = dict(
         db.session.execute(select(bucket, func.count()).where(*open_capa).group_by(bucket)).all()
     )
-    overdue = db.session.scalar(select(func.count()).where(*open_capa, Capa.due_date < now.date()))
+    overdue = db.session.scalar(
+        select(func.count()).where(*_capa_process_filter(scope), overdue_clause(now.date()))
+    )
     return AgeingFigures(
         buckets=[(name, int(rows.get(name, 0))) for name, _, _ in AGEING_BUCKETS],
         overdue=int(overdue or 0),

@@ -20,7 +20,7 @@ from app.capa.models import (
     EffectivenessCheck,
     TrainingAssignment,
 )
-from app.capa.services import DONE_STATUSES
+from app.capa.services import overdue_clause
 from app.core.db import utcnow
 from app.extensions import db
 from app.notifications.services import notify
@@ -66,8 +66,7 @@ def send_reminders(as_of: datetime | None = None) -> dict[str, int]:
         select(Capa)
         .options(joinedload(Capa.owner))
         .where(
-            Capa.due_date < day,
-            Capa.status.not_in([*DONE_STATUSES, CapaStatus.INEFFECTIVE]),
+            overdue_clause(day),
             Capa.owner_id.is_not(None),
         )
         .order_by(Capa.id)

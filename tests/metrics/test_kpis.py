@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from app.capa import services as capa_services
+from app.capa.models import CapaStatus
 from app.extensions import db
 from app.metrics import kpis
 from app.metrics.kpis import Scope, percentile_ranks
@@ -119,16 +121,31 @@ def test_capa_on_time_effectiveness_and_recurrence(loop) -> None:
 
 def test_capa_ageing_counts_open_capas_now(loop) -> None:
     ageing = kpis.capa_ageing(PERIOD, now=datetime(2026, 3, 15, tzinfo=UTC))
-    # Only Z is open (effective, not yet closed), planned 13 days before; due 03-10: overdue.
+    # Only Z is open (effective, not yet closed), planned 13 days before. It is due 03-10, but
+    # an effective CAPA awaits only its closure signature: not overdue, as on the CAPA list.
     assert ageing.buckets == [
         ("0–30 days", 1),
         ("31–60 days", 0),
         ("61–90 days", 0),
         ("over 90 days", 0),
     ]
-    assert ageing.overdue == 1
+    assert ageing.overdue == 0
     later = kpis.capa_ageing(PERIOD, now=datetime(2026, 5, 5, tzinfo=UTC))  # 64 days on
     assert later.buckets[2] == ("61–90 days", 1)
+
+
+@pytest.mark.parametrize(
+    ("status", "overdue"),
+    [("in_progress", 1), ("verifying", 1), ("ineffective", 1), ("effective", 0)],
+)
+def test_capa_ageing_counts_overdue_by_the_capa_list_rule(loop, status, overdue) -> None:
+    z = loop.capas["Z"]
+    z.status = CapaStatus(status)
+    db.session.flush()
+    now = datetime(2026, 3, 15, tzinfo=UTC)
+    ageing = kpis.capa_ageing(PERIOD, now=now)
+    assert sum(count for _, count in ageing.buckets) == 1  # Z is open in every one of these
+    assert ageing.overdue == overdue == int(capa_services.is_overdue(z, now.date()))
 
 
 def test_weekly_counts_and_category_counts(loop) -> None:
