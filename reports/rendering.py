@@ -14,7 +14,6 @@ or call out to the network.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 from weasyprint import CSS, HTML, Attachment, URLFetcher
 
+from app.core.charts import scoped_svg
 from reports.base import CHANGE_VALUE_PRINT_LIMIT, Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -96,15 +96,6 @@ class ReportHTML(HTML):
 def url_fetcher() -> URLFetcher:
     """A fetcher that refuses every URL but `data:` (no local files, no network)."""
     return URLFetcher(allowed_protocols={"data"})
-
-
-_SVG_ID = re.compile(r'(\sid="|url\(#|href="#)([^")]+)')
-
-
-def scoped_svg(svg: str, prefix: str) -> str:
-    """`svg` with every id (and every reference to one) prefixed: matplotlib numbers its ids the
-    same way in every figure, and one HTML document must not define an id twice."""
-    return _SVG_ID.sub(lambda match: f"{match.group(1)}{prefix}-{match.group(2)}", svg)
 
 
 def render_html(report: Report, stamp: ReportStamp, data_sha256: str) -> str:

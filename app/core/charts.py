@@ -270,3 +270,12 @@ def grouped_bar_chart_svg(
             axes.set_ylim(0, 1.05)
         axes.legend(frameon=False, fontsize=8)
         return _to_svg(figure, title)
+
+
+_SVG_ID = re.compile(r'(\sid="|url\(#|href="#)([^")]+)')
+
+
+def scoped_svg(svg: str, prefix: str) -> str:
+    """`svg` with every id (and every reference to one) prefixed: matplotlib numbers its ids the
+    same way in every figure, and one HTML document must not define an id twice."""
+    return _SVG_ID.sub(lambda match: f"{match.group(1)}{prefix}-{match.group(2)}", svg)

@@ -79,7 +79,9 @@ def format_value(value: float | Decimal | None, unit: Unit) -> str:
     if unit is Unit.RATE:
         return f"{float(value) * 100:.1f} %"
     if unit is Unit.COUNT:
-        return f"{int(value):,}"
+        # A relative target on a count (20 % fewer than 4) is fractional: show it, never truncate.
+        number = float(value)
+        return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
     if unit is Unit.MONEY:
         return f"{float(value):,.2f}"
     if unit is Unit.SCORE:
@@ -275,6 +277,11 @@ class Chart:
     svg: str
     columns: tuple[str, ...]
     rows: list[tuple[str, ...]]
+
+    @property
+    def page_svg(self) -> str:
+        """The chart for a page that shows several: its ids prefixed with the chart's key."""
+        return charts.scoped_svg(self.svg, f"chart-{self.key}")
 
 
 @dataclass(frozen=True)

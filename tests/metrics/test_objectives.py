@@ -13,7 +13,7 @@ from app.core.errors import ServiceError
 from app.extensions import db
 from app.metrics import objectives
 from app.metrics.objectives import GoalStatus, judge
-from app.metrics.services import Better
+from app.metrics.services import Better, Unit, format_value
 from tests.metrics import dataset
 
 
@@ -207,3 +207,17 @@ def test_an_initiative_needs_a_principle(session, make_user) -> None:
             objective, title="No principle", owner_id=owner.id, principle_ids=[]
         )
     assert raised.value.field == "principle_ids"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (0.8, Unit.COUNT, "0.8"),  # 20 % fewer than one complaint: not "0"
+        (2.7, Unit.COUNT, "2.7"),
+        (1200, Unit.COUNT, "1,200"),
+        (0.125, Unit.RATE, "12.5 %"),
+        (None, Unit.COUNT, "–"),
+    ],
+)
+def test_goal_figures_are_shown_without_truncation(value, unit, shown) -> None:
+    assert format_value(value, unit) == shown

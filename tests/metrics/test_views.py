@@ -52,6 +52,11 @@ def test_the_dashboard_shows_kpis_charts_and_their_numbers(client, login, loop) 
     assert "<script" not in html.split("</main>")[0].split("<main")[1]
     assert "Complaint categories (Pareto)" in html
     assert "<td>Cat A</td><td>5</td>" in html  # the numbers under the Pareto chart
+    # Five inline charts in one document: each id once, and every reference finds its own chart.
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    duplicated = sorted({name for name in ids if ids.count(name) > 1})
+    assert not duplicated, f"ids defined twice: {duplicated[:5]}"
+    assert set(re.findall(r"url\(#([^)]+)\)", html)) <= set(ids)
 
 
 def test_filters_change_the_numbers(client, login, loop) -> None:
