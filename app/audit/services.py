@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import select
 
 from app.core.audit import AuditAction, AuditEvent, ChainVerification, record_type_of, verify_chain
+from app.core.db import continue_read_only
 from app.core.pagination import Page, paginate
 from app.extensions import db
 
@@ -66,5 +67,7 @@ def record_types() -> list[str]:
 
 
 def verify() -> ChainVerification:
-    """Recompute the whole chain on this session's connection."""
+    """Recompute the whole chain on this session's connection, in a read-only transaction (the
+    request has nothing to write, and on SQLite writers need not wait for the seconds it takes)."""
+    continue_read_only(db.session)
     return verify_chain(db.session.connection())

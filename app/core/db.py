@@ -171,6 +171,14 @@ def read_only_connection(engine: Engine) -> Iterator[Connection]:
         yield connection.execution_options(**{READ_ONLY_OPTION: True})
 
 
+def continue_read_only(session: Session) -> None:
+    """Commit what the request did so far and go on in a transaction that only reads: on SQLite it
+    takes no write lock, so a long read in a request (a cold dashboard, verifying the audit chain)
+    does not make every writer wait for it. Nothing may be written after this call."""
+    session.commit()
+    session.connection(execution_options={READ_ONLY_OPTION: True})
+
+
 def make_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None)

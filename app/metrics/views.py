@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.audit.services import history_of
-from app.core.db import utcnow
+from app.core.db import continue_read_only, utcnow
 from app.core.errors import ServiceError
 from app.core.forms import apply_service_error
 from app.core.listing import csv_response
@@ -71,6 +71,7 @@ def _process_name(scope: Scope) -> str:
 @requires(Permission.DASHBOARD_VIEW)
 def dashboard() -> tuple[str, int]:
     form, scope, valid = _dashboard_form()
+    continue_read_only(db.session)  # a cold dashboard reads for seconds at scale
     board = services.dashboard(scope, _process_name(scope))
     goals = [
         objectives.measure_goal(goal)
@@ -94,6 +95,7 @@ def dashboard() -> tuple[str, int]:
 @requires(Permission.DASHBOARD_VIEW)
 def dashboard_export(chart: str) -> Response | tuple[str, int]:
     _form, scope, valid = _dashboard_form()
+    continue_read_only(db.session)
     if not valid:
         return dashboard()
     board = services.dashboard(scope, _process_name(scope))
