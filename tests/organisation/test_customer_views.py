@@ -208,3 +208,19 @@ def test_stale_customer_edit_is_refused_and_overwrites_nothing(client, login, co
 def test_missing_customer_is_404(client, login):
     login("quality_lead")
     assert client.get("/customers/999999").status_code == 404
+
+
+def test_the_external_id_set_through_the_api_shows_on_the_pages(client, login, committed):
+    known = committed(new_customer, external_id="CRM-00042")
+    committed(new_customer, name="Walk-in customer")
+    login("quality_lead")
+    listing = page_text(client.get("/customers"))
+    assert "<code>CRM-00042</code>" in listing
+    assert listing.count("<code>") == 1  # the walk-in customer has none
+    page = page_text(client.get(f"/customers/{known.id}"))
+    assert 'data-testid="external-id">CRM-00042<' in page
+    # Saving the form keeps it: the browser does not edit what other systems key on.
+    response = client.post(f"/customers/{known.id}", data=edit_form(known, name="Northwind Ltd"))
+    assert response.status_code == 302
+    edited = page_text(client.get(f"/customers/{known.id}"))
+    assert "Northwind Ltd" in edited and 'data-testid="external-id">CRM-00042<' in edited
