@@ -100,11 +100,16 @@ def abandon_dead_runs(job_name: str | None = None, now: datetime | None = None) 
             update(JobRun)
             .where(JobRun.id == run_id, JobRun.status == JobRunStatus.RUNNING)
             .values(status=JobRunStatus.ABANDONED, finished_at=now, error=reason)
-            .execution_options(synchronize_session="fetch")
+            .execution_options(synchronize_session=False)
         )
         if result.rowcount == 1:
             marked.append(run_id)
             log.warning("Job run %s abandoned: %s", run_id, reason)
+            # Sessions keep objects across commits (expire_on_commit is off): one this session
+            # holds must be read again, not shown as still running.
+            held = db.session.identity_map.get(db.session.identity_key(JobRun, run_id))
+            if held is not None:
+                db.session.expire(held)
     db.session.commit()
     return marked
 
