@@ -84,6 +84,10 @@ class Config:
     LOOP_BASE_URL = ""
     # How often each scheduler checks for due jobs (seconds); the cron schedules live in the app.
     LOOP_SCHEDULER_TICK_SECONDS = 15
+    # A run still "running" after this many minutes is taken for dead (its scheduler was killed or
+    # its host lost) and marked abandoned; set it above the longest a job may take. A run whose
+    # process is gone from this very host is marked at once.
+    LOOP_SCHEDULER_STALE_MINUTES = 60
 
     SQLITE_BUSY_TIMEOUT_MS = 30_000
     # How many reverse proxies (load balancers) stand in front of the app and may be trusted to
@@ -127,6 +131,10 @@ class Config:
         settings["LOOP_SCHEDULER_TICK_SECONDS"] = _env_int(
             "LOOP_SCHEDULER_TICK_SECONDS", cls.LOOP_SCHEDULER_TICK_SECONDS
         )
+        stale_minutes = _env_int("LOOP_SCHEDULER_STALE_MINUTES", cls.LOOP_SCHEDULER_STALE_MINUTES)
+        if stale_minutes < 1:
+            raise RuntimeError("LOOP_SCHEDULER_STALE_MINUTES must be at least 1")
+        settings["LOOP_SCHEDULER_STALE_MINUTES"] = stale_minutes
         settings["SESSION_COOKIE_SECURE"] = _env_bool(
             "SESSION_COOKIE_SECURE", cls.SESSION_COOKIE_SECURE
         )

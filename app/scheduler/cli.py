@@ -38,12 +38,12 @@ def scheduler_run(tick: float | None, run_for: float | None) -> None:
 @click.argument("name")
 def scheduler_run_job(name: str) -> None:
     """Run job NAME once now (like "Run now" on the admin page)."""
-    from app.core.errors import NotFound
+    from app.core.errors import ServiceError
     from app.scheduler.runner import run_now
 
     try:
         run = run_now(name, None)
-    except NotFound as error:
+    except ServiceError as error:  # no such job, or a run of it is still going
         raise click.ClickException(error.message) from None
     counts = ", ".join(f"{key} {value}" for key, value in run.counts.items())
     if run.status != JobRunStatus.SUCCEEDED:

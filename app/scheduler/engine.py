@@ -5,7 +5,8 @@ number of hosts) does the same on each tick: for each enabled job, find the late
 the last scheduled run and at or before now, and try to claim it (see `runner`). The schedules,
 settings and on/off switches are read from the database on every tick, so a change on the admin
 page reaches every scheduler without a restart. After downtime the missed slots coalesce into one
-run, the latest.
+run, the latest. Each tick first abandons the runs whose runner died (see `liveness`); the first
+tick comes as the scheduler starts, so a restarted scheduler clears what its predecessor left.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from app.core.db import utcnow
 from app.core.errors import ServiceError
 from app.extensions import db
 from app.scheduler.cron import latest_slot, next_slot, parse_cron
+from app.scheduler.liveness import abandon_dead_runs
 from app.scheduler.models import JobRun, JobTrigger, ScheduledJob
 from app.scheduler.registry import registered_jobs
 from app.scheduler.runner import ensure_job_row, run_job
@@ -79,7 +81,9 @@ def upcoming_slot(job: ScheduledJob, now: datetime | None = None) -> datetime | 
 
 
 def run_due_jobs(now: datetime | None = None) -> list[JobRun]:
-    """Run every job whose slot has come (the ones this scheduler wins the claim for)."""
+    """Abandon the runs whose runner died, then run every job whose slot has come (the ones
+    this scheduler wins the claim for; a slot that comes while the job still runs is skipped)."""
+    abandon_dead_runs()
     runs = []
     for name, slot in due_slots(now):
         run = run_job(name, slot, JobTrigger.SCHEDULE)

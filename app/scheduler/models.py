@@ -47,6 +47,10 @@ class JobRunStatus(LabelledEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # The runner died (or stopped answering) before it finished: its work was never committed.
+    ABANDONED = "abandoned"
+    # The slot came while another run of the job was still going: it was not run, only recorded.
+    SKIPPED = "skipped"
 
 
 class JobTrigger(LabelledEnum):
@@ -63,6 +67,8 @@ class JobRun(Base):
         UniqueConstraint("job_name", "scheduled_for"),
         Index("ix_job_run_job_name_started_at", "job_name", "started_at"),
         Index("ix_job_run_trigger_job_name_scheduled_for", "trigger", "job_name", "scheduled_for"),
+        # Every tick looks for running runs (stale ones to abandon, active ones to wait for).
+        Index("ix_job_run_status_job_name", "status", "job_name"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

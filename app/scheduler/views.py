@@ -106,7 +106,11 @@ def job_run_now(name: str) -> Response | tuple[str, int]:
     run_form = RunNowForm()
     if not run_form.validate():
         return _render_detail(overview, 422, run_form=run_form)
-    run = services.run_job_now(name, _user())
+    try:
+        run = services.run_job_now(name, _user())
+    except ServiceError as error:  # e.g. a run of the job is still going: nothing was started
+        flash(error.message, "warning")
+        return redirect(url_for("scheduler.job_detail", name=name))
     if run.status == JobRunStatus.SUCCEEDED:
         flash(f"{overview.definition.title} ran: {_counts_text(run.counts)}.", "success")
     else:

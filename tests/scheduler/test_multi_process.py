@@ -1,5 +1,6 @@
 """Three scheduler processes (the real `flask … scheduler run`) against one database: every slot
-of an every-second job runs exactly once. On SQLite, and on PostgreSQL in the PostgreSQL run."""
+of an every-second job runs exactly once (or is skipped, while another process still runs the job).
+On SQLite, and on PostgreSQL in the PostgreSQL run."""
 
 from __future__ import annotations
 
@@ -87,8 +88,11 @@ def test_three_schedulers_run_every_slot_exactly_once(fresh_database_url, tmp_pa
     app = create_app({"DATABASE_URL": fresh_database_url})
     with app.app_context():
         runs = list(db.session.scalars(select(JobRun).where(JobRun.job_name == "probe")))
-        assert sorted(run.scheduled_for for run in runs) == ordered
-        assert {run.status for run in runs} == {JobRunStatus.SUCCEEDED}
-        assert {run.runner.split(":")[-1] for run in runs} == set(pids)
+        # A slot that came while another process still ran the previous one is recorded as
+        # skipped, not run; every other claimed slot ran once and succeeded.
+        ran = [run for run in runs if run.status == JobRunStatus.SUCCEEDED]
+        assert sorted(run.scheduled_for for run in ran) == ordered
+        assert {run.status for run in runs} <= {JobRunStatus.SUCCEEDED, JobRunStatus.SKIPPED}
+        assert {run.runner.split(":")[-1] for run in ran} == set(pids)
         assert db.session.scalar(select(ScheduledJob.enabled).where(ScheduledJob.name == "probe"))
     app.extensions["loop_db"].engine.dispose()
