@@ -329,3 +329,40 @@ def test_the_services_refuse_roles_without_the_import_permission(committed, make
 
     with pytest.raises(ServiceError, match="may not manage saved mappings"):
         committed(rename)
+
+
+def test_rename_and_delete_post_with_the_pages_csrf_tokens(databases) -> None:
+    """With CSRF on (as in production) both forms carry a token; a post without one is refused."""
+    from tests import factories
+    from tests.conftest import TEST_PASSWORD
+
+    app = databases.new_migrated_app(WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        lead = factories.create_user(role="quality_lead")
+        mapping = services.save_mapping("Helpdesk", DEFINITION, user=lead)
+        db.session.commit()
+        email, mapping_id = lead.email, mapping.id
+    client = app.test_client()
+
+    def token(page: str, form_testid: str) -> dict[str, str]:
+        form = page.split(f'data-testid="{form_testid}"')[1].split("</form>")[0]
+        return dict(re.findall(r'<input[^>]*name="(csrf_token|version)"[^>]*value="([^"]*)"', form))
+
+    login_page = client.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', login_page)[1]
+    client.post("/login", data={"email": email, "password": TEST_PASSWORD, "csrf_token": csrf})
+    page = client.get(f"/import/mappings/{mapping_id}").get_data(as_text=True)
+    renamed = client.post(
+        f"/import/mappings/{mapping_id}", data={**token(page, "rename-form"), "name": "Desk"}
+    )
+    assert renamed.headers["Location"].endswith(f"/import/mappings/{mapping_id}")
+    page = client.get(f"/import/mappings/{mapping_id}").get_data(as_text=True)
+    delete_fields = token(page, "delete-form")
+    assert set(delete_fields) == {"csrf_token", "version"}
+    refused = client.post(
+        f"/import/mappings/{mapping_id}/delete", data={"version": delete_fields["version"]}
+    )
+    assert refused.status_code == 400
+    deleted = client.post(f"/import/mappings/{mapping_id}/delete", data=delete_fields)
+    assert deleted.headers["Location"].endswith("/import/mappings")
+    assert client.get(f"/import/mappings/{mapping_id}").status_code == 404
