@@ -9,8 +9,8 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import MultiDict
-from wtforms import RadioField, SelectField
-from wtforms.validators import InputRequired
+from wtforms import HiddenField, RadioField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from app.core.errors import ServiceError
 from app.core.forms import select_choices
@@ -48,6 +48,24 @@ class StartForm(FlaskForm):
 
 class MappingPageForm(FlaskForm):
     """CSRF only: the mapping fields are read by `definition_from_form`."""
+
+
+class RenameMappingForm(FlaskForm):
+    """Rename a saved mapping; `version` refuses a save over someone else's change."""
+
+    name = StringField(
+        "Name",
+        validators=[DataRequired("Give the mapping a name."), Length(max=120)],
+        description="Shown in the upload page's list of saved mappings.",
+    )
+    version = HiddenField()
+
+
+class DeleteMappingForm(FlaskForm):
+    """Delete a saved mapping: the version the page showed, so a changed mapping is not deleted
+    unseen (an empty post is refused)."""
+
+    version = HiddenField(validators=[DataRequired("Reload the page, then delete again.")])
 
 
 def _value_map(text: str, label: str) -> dict[str, str]:

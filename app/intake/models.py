@@ -32,6 +32,12 @@ class ImportMapping(Audited, TimestampMixin, VersionedMixin, Base):
     def definition_dict(self) -> dict[str, Any]:
         return json.loads(self.definition)
 
+    @property
+    def field_names(self) -> list[str]:
+        """The complaint fields the definition fills, in the definition's order."""
+        fields = self.definition_dict.get("fields") or {}
+        return [name for name, spec in fields.items() if spec] if isinstance(fields, dict) else []
+
 
 class ImportMode(enum.StrEnum):
     ALL_OR_NOTHING = "all_or_nothing"
@@ -73,6 +79,13 @@ class ImportJob(Audited, TimestampMixin, VersionedMixin, Base):
     file_rows: Mapped[int] = mapped_column(Integer)
     mapping: Mapped[str | None] = mapped_column(Text)  # JSON mapping definition
     mapping_name: Mapped[str] = mapped_column(String(120), default="")
+    # The saved mapping the job was mapped with, while it exists: it counts the mapping's uses.
+    # The job runs and shows its own copy (`mapping`, `mapping_name`), so deleting the saved
+    # mapping only clears this link (the service does it through the ORM, for the audit trail;
+    # the database's SET NULL is the safety net).
+    mapping_id: Mapped[int | None] = mapped_column(
+        ForeignKey("import_mapping.id", ondelete="SET NULL"), index=True
+    )
     mode: Mapped[ImportMode] = mapped_column(
         enum_type(ImportMode, "import_mode"), default=ImportMode.SKIP_BAD_ROWS
     )
@@ -90,6 +103,7 @@ class ImportJob(Audited, TimestampMixin, VersionedMixin, Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     created_by: Mapped[User | None] = relationship()
+    saved_mapping: Mapped[ImportMapping | None] = relationship()
 
     @property
     def column_names(self) -> list[str]:

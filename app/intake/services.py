@@ -150,6 +150,7 @@ def create_job(filename: str, content: bytes, *, user: User | None) -> ImportJob
 
 
 def saved_mappings() -> list[ImportMapping]:
+    """Every saved mapping, by name (the upload page's choices)."""
     return list(db.session.scalars(select(ImportMapping).order_by(ImportMapping.name)))
 
 
@@ -175,14 +176,25 @@ def save_mapping(name: str, definition: dict[str, Any], *, user: User | None) ->
     return record
 
 
-def set_mapping(job: ImportJob, definition: dict[str, Any], *, user: User | None) -> ImportJob:
-    """Check `definition` against the job's columns and keep it; the job is then "mapped"."""
+def set_mapping(
+    job: ImportJob,
+    definition: dict[str, Any],
+    *,
+    user: User | None,
+    saved: ImportMapping | None = None,
+) -> ImportJob:
+    """Check `definition` against the job's columns and keep a copy; the job is then "mapped".
+
+    `saved` is the saved mapping `definition` comes from, if any: the job is linked to it (its
+    uses are counted on the saved-mappings page). A definition edited on the mapping page is the
+    job's own, so mapping without `saved` clears an earlier link."""
     _require_import(user)
     if job.status not in (ImportStatus.UPLOADED, ImportStatus.MAPPED):
         raise ServiceError("This import has started; its mapping can no longer change.")
     mapping = parse_mapping(definition, job.column_names)
     job.mapping = json.dumps(mapping.as_json(), ensure_ascii=False)
     job.mapping_name = mapping.name
+    job.mapping_id = saved.id if saved is not None else None
     job.total = len(source_rows(job, mapping))
     job.status = ImportStatus.MAPPED
     db.session.flush()

@@ -24,13 +24,16 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.core.errors import ServiceError
-from app.core.forms import apply_service_error, select_choices
+from app.audit.services import history_of
+from app.core.errors import ServiceError, StaleRecord
+from app.core.forms import apply_service_error, form_status, select_choices
 from app.core.permissions import Permission, requires
 from app.extensions import db
-from app.intake import services
+from app.intake import saved_mappings, services
 from app.intake.forms import (
+    DeleteMappingForm,
     MappingPageForm,
+    RenameMappingForm,
     StartForm,
     UploadForm,
     definition_from_form,
@@ -45,7 +48,7 @@ from app.intake.mapping import (
     detect_date_formats,
     suggest_fields,
 )
-from app.intake.models import ImportJob, ImportStatus
+from app.intake.models import ImportJob, ImportMapping, ImportStatus
 
 blueprint = Blueprint("intake", __name__, template_folder="templates", url_prefix="/import")
 
@@ -93,7 +96,7 @@ def upload() -> str | Response | tuple[str, int]:
                 chosen = next((m for m in mappings if str(m.id) == form.saved_mapping.data), None)
                 if chosen is not None:
                     try:
-                        services.set_mapping(job, chosen.definition_dict, user=_me())
+                        services.set_mapping(job, chosen.definition_dict, user=_me(), saved=chosen)
                     except ServiceError as error:
                         flash(
                             f"The saved mapping “{chosen.name}” does not fit this file "
@@ -138,10 +141,12 @@ def mapping(job_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             definition = definition_from_form(request.form)
-            services.set_mapping(job, definition, user=_me())
             save_as = request.form.get("save_as", "").strip()
-            if save_as:
-                services.save_mapping(save_as, definition, user=_me())
+            saved = services.save_mapping(save_as, definition, user=_me()) if save_as else None
+            if saved is not None:
+                # The job then runs the saved mapping itself (with its name), and counts as a use.
+                definition = saved.definition_dict
+            services.set_mapping(job, definition, user=_me(), saved=saved)
             return redirect(url_for("intake.preview", job_id=job.id))
         except ServiceError as error:
             apply_service_error(form, error)
@@ -236,3 +241,98 @@ def rejected_csv(job_id: int) -> Response:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+# --- saved mappings ----------------------------------------------------------------------------
+
+
+@blueprint.route("/mappings")
+@requires(Permission.RECORDS_IMPORT)
+def saved_mapping_list() -> str:
+    return render_template(
+        "intake/saved_mapping_list.html", rows=saved_mappings.list_saved_mappings()
+    )
+
+
+def _saved_mapping_or_404(mapping_id: int) -> ImportMapping:
+    mapping = saved_mappings.get_saved_mapping(mapping_id)
+    if mapping is None:
+        abort(404)
+    return mapping
+
+
+def _saved_mapping_page(
+    mapping: ImportMapping,
+    rename_form: RenameMappingForm,
+    delete_form: DeleteMappingForm,
+    *,
+    stale: bool = False,
+) -> str:
+    return render_template(
+        "intake/saved_mapping.html",
+        mapping=mapping,
+        description=saved_mappings.describe(mapping),
+        usage=saved_mappings.usage_of([mapping.id]).get(mapping.id, saved_mappings.MappingUsage()),
+        jobs=saved_mappings.jobs_using(mapping),
+        history=history_of(mapping),
+        rename_form=rename_form,
+        delete_form=delete_form,
+        stale=stale,
+    )
+
+
+@blueprint.route("/mappings/<int:mapping_id>", methods=["GET", "POST"])
+@requires(Permission.RECORDS_IMPORT)
+def saved_mapping(mapping_id: int) -> str | Response | tuple[str, int]:
+    """The saved mapping's definition, its uses and history; the form renames it."""
+    mapping = _saved_mapping_or_404(mapping_id)
+    form = RenameMappingForm(data=None if request.method == "POST" else {"name": mapping.name})
+    if request.method == "GET":
+        form.version.data = str(mapping.version)
+    stale = False
+    if form.validate_on_submit():
+        old_name = mapping.name
+        try:
+            saved_mappings.rename_mapping(
+                mapping, form.name.data, expected_version=form.version.data, user=_me()
+            )
+        except ServiceError as error:
+            stale = isinstance(error, StaleRecord)
+            apply_service_error(form, error)
+            mapping = _saved_mapping_or_404(mapping_id)
+        else:
+            if mapping.name != old_name:
+                flash(f"Renamed the saved mapping “{old_name}” to “{mapping.name}”.", "success")
+            return redirect(url_for("intake.saved_mapping", mapping_id=mapping.id))
+    delete_form = DeleteMappingForm(formdata=None, data={"version": str(mapping.version)})
+    return _saved_mapping_page(mapping, form, delete_form, stale=stale), form_status(form)
+
+
+@blueprint.route("/mappings/<int:mapping_id>/delete", methods=["POST"])
+@requires(Permission.RECORDS_IMPORT)
+def saved_mapping_delete(mapping_id: int) -> str | Response | tuple[str, int]:
+    mapping = saved_mappings.get_saved_mapping(mapping_id)
+    if mapping is None:
+        # Someone deleted it meanwhile: what this request wanted has happened.
+        flash("That saved mapping was already deleted.", "info")
+        return redirect(url_for("intake.saved_mapping_list"))
+    form = DeleteMappingForm()
+    stale = False
+    if form.validate_on_submit():
+        name = mapping.name
+        try:
+            saved_mappings.delete_mapping(mapping, expected_version=form.version.data, user=_me())
+        except ServiceError as error:
+            stale = isinstance(error, StaleRecord)
+            apply_service_error(form, error)
+            mapping = _saved_mapping_or_404(mapping_id)
+        else:
+            flash(
+                f"Deleted the saved mapping “{name}”. Imports that used it keep their copy.",
+                "success",
+            )
+            return redirect(url_for("intake.saved_mapping_list"))
+    rename_form = RenameMappingForm(
+        formdata=None, data={"name": mapping.name, "version": str(mapping.version)}
+    )
+    return _saved_mapping_page(mapping, rename_form, form, stale=stale), form_status(form)

@@ -128,6 +128,10 @@ ROUTES = [
     ("GET", "/import/{import_id}", "intake.job", IMPORTERS),
     ("POST", "/import/{import_id}/step", "intake.step", IMPORTERS),
     ("GET", "/import/{import_id}/rejected.csv", "intake.rejected_csv", IMPORTERS),
+    ("GET", "/import/mappings", "intake.saved_mapping_list", IMPORTERS),
+    ("GET", "/import/mappings/{mapping_id}", "intake.saved_mapping", IMPORTERS),
+    ("POST", "/import/mappings/{mapping_id}", "intake.saved_mapping", IMPORT_POST),
+    ("POST", "/import/mappings/{mapping_id}/delete", "intake.saved_mapping_delete", IMPORT_POST),
     # Nonconformities and their root-cause analyses
     ("GET", "/nonconformities", "nonconformities.nonconformity_list", EVERYONE_READS),
     ("GET", "/nonconformities/export.csv", "nonconformities.nonconformity_export", AUDIT_READERS),
@@ -422,6 +426,9 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             },
             user=lead,
         )
+        saved_mapping = intake_services.save_mapping(
+            "Authz mapping", import_job.mapping_dict or {}, user=lead
+        )
 
         from app.metrics import objectives as metric_objectives
 
@@ -468,6 +475,7 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             "notification_id": notification.id,
             "job": "recurring-failure-review",
             "import_id": import_job.id,
+            "mapping_id": saved_mapping.id,
             "objective_id": objective.id,
             "goal_id": goal.id,
             "initiative_id": initiative.id,
