@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
 import app.models  # noqa: F401
@@ -87,3 +91,16 @@ def test_upgrading_a_database_full_of_linked_records_keeps_them(databases):
 
         complaint = db.session.get(Complaint, 1)
         assert complaint.customer.name == "Ada"
+
+
+def test_the_migrations_form_one_line() -> None:
+    # Two branches that each add a migration after the same parent merge cleanly in git but give
+    # Alembic two heads, and then `db upgrade` refuses to run anywhere.
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parents[2] / "migrations"))
+    scripts = ScriptDirectory.from_config(config)
+    heads = scripts.get_heads()
+    assert len(heads) == 1, f"several heads: {heads}; chain the newer migration after the other"
+    chain = list(scripts.walk_revisions())
+    assert all(len(script._all_down_revisions) <= 1 for script in chain)  # no merge points
+    assert chain[-1].down_revision is None
