@@ -539,9 +539,7 @@ def _idempotent(
             "retry it to get its answer.",
             kind="conflict",
         ) from None
-    db.session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.token_id == actor.token_id, IdempotencyRecord.created_at < cutoff
-        )
-    )
+    # Every token's expired answers go, not only this one's: they hold complaint data, and a token
+    # that is idle or revoked would otherwise keep them for ever (created_at is indexed).
+    db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
     return response

@@ -16,10 +16,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.api.models import ApiToken
+from app.api.models import ApiToken, IdempotencyRecord
 from app.core.db import keep_despite_rollback, utcnow
 from app.core.errors import ServiceError
 from app.core.permissions import Role
@@ -122,6 +122,8 @@ def revoke_token(token: ApiToken, *, revoked_by_id: int | None = None) -> ApiTok
         raise ServiceError(f"The token {token.name} is already revoked.")
     token.revoked_at = utcnow()
     token.revoked_by_id = revoked_by_id
+    # Its stored answers can never be replayed again, and they hold complaint data.
+    db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.token_id == token.id))
     db.session.flush()
     return token
 

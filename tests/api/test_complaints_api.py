@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from app.api.models import IdempotencyRecord
+from app.api.models import ApiToken, IdempotencyRecord
+from app.api.tokens import revoke_token
 from app.complaints.models import Complaint
 from app.core.audit import AuditAction, AuditEvent
 from app.extensions import db
@@ -409,3 +410,31 @@ def test_dates_at_the_edges_of_the_calendar_are_field_errors_not_crashes(
     for query in ("?received_to=9999-12-31", "?updated_since=0001-01-01T00:00:00%2B01:00"):
         response, problem = list_complaints(client, auth, conforms, query)
         assert response.status_code == 422
+
+
+def test_stored_answers_expire_for_every_token_and_go_with_a_revoked_token(
+    client, make_token, conforms, committed, count
+) -> None:
+    idle, busy, leaving = make_token(name="idle"), make_token(name="busy"), make_token(name="gone")
+    create(client, idle, conforms, **{"Idempotency-Key": "idle-1"})
+    create(client, leaving, conforms, {**NEW, "external_id": "ZD-9"}, **{"Idempotency-Key": "g-1"})
+
+    def age_the_idle_tokens_answer() -> None:
+        stored = db.session.scalar(
+            select(IdempotencyRecord).where(IdempotencyRecord.key == "idle-1")
+        )
+        stored.created_at = datetime.now(UTC) - timedelta(hours=25)
+
+    committed(age_the_idle_tokens_answer)
+    # Another token's request clears the idle token's expired answer; the recent one stays.
+    create(client, busy, conforms, {**NEW, "external_id": "ZD-8"}, **{"Idempotency-Key": "b-1"})
+    keys = committed(lambda: set(db.session.scalars(select(IdempotencyRecord.key))))
+    assert keys == {"g-1", "b-1"}
+
+    def revoke_the_leaving_token() -> None:
+        token = db.session.scalar(select(ApiToken).where(ApiToken.name == "gone"))
+        revoke_token(token)
+
+    committed(revoke_the_leaving_token)
+    assert committed(lambda: set(db.session.scalars(select(IdempotencyRecord.key)))) == {"b-1"}
+    assert count(Complaint) == 3  # only the stored answers went
