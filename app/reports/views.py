@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from app.capa import services as capa_services
 from app.complaints import services as complaint_services
-from app.core.db import utcnow
+from app.core.db import continue_read_only, utcnow
 from app.core.permissions import Permission, requires
 from app.extensions import db
 from app.nonconformities import services as nc_services
@@ -169,7 +169,11 @@ def audit_extract() -> Response | tuple[str, int]:
             date_from=form.date_from.data,
             date_to=form.date_to.data,
         )
+        # Verifying the whole chain reads for seconds at scale: do it without the write lock, then
+        # end that read so that recording the export starts a write transaction of its own.
+        continue_read_only(db.session)
         report = gather_audit_extract(scope)
+        db.session.commit()
     except ReportError as error:
         field = getattr(form, error.field or "", None)
         if field is not None:
