@@ -55,6 +55,15 @@ ORGANISATION = (
     NavItem("TQM principles", "organisation.principle_list", Permission.ORGANISATION_VIEW),
 )
 
+# One menu, so that an administrator's navigation fits one line on a laptop screen.
+ADMINISTRATION = (
+    NavItem("Scheduler", "scheduler.job_list", Permission.SCHEDULER_VIEW, ("scheduler.",)),
+    NavItem("Users", "accounts.user_list", Permission.USERS_MANAGE, ("accounts.user_",)),
+    NavItem(
+        "API tokens", "api_admin.token_list", Permission.API_TOKENS_MANAGE, ("api_admin.token_",)
+    ),
+)
+
 NAVIGATION: list[NavItem] = [
     NavItem(
         "Dashboard",
@@ -92,17 +101,22 @@ NAVIGATION: list[NavItem] = [
     ),
     NavItem("Reports", "reports.index", Permission.RECORDS_EXPORT, ("reports.",)),
     NavItem("Audit trail", "audit.event_list", Permission.AUDIT_VIEW, ("audit.",)),
-    NavItem("Scheduler", "scheduler.job_list", Permission.SCHEDULER_VIEW, ("scheduler.",)),
-    NavItem("Users", "accounts.user_list", Permission.USERS_MANAGE, ("accounts.user_",)),
     NavItem(
-        "API tokens", "api_admin.token_list", Permission.API_TOKENS_MANAGE, ("api_admin.token_",)
+        "Administration",
+        "scheduler.job_list",
+        Permission.SCHEDULER_VIEW,
+        children=ADMINISTRATION,
     ),
 ]
 
 
 def visible(items: tuple[NavItem, ...] | list[NavItem]) -> list[NavItem]:
-    """The items the current user's role may open."""
-    return [item for item in items if can(item.permission)]
+    """The items the current user's role may open; a menu shows while any of its items does."""
+    return [
+        item
+        for item in items
+        if (visible(item.children) if item.children else can(item.permission))
+    ]
 
 
 def main_navigation() -> list[NavItem]:

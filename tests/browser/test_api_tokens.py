@@ -39,7 +39,9 @@ def test_an_admin_creates_uses_and_revokes_a_token(page: Page, live_server: Live
     admin = live_server.create_user("admin", email=unique_email("ada"), full_name="Ada Admin")
     sign_in(page, admin.email)
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="API tokens").click()
+    navigation = page.get_by_role("navigation", name="Main")
+    navigation.get_by_text("Administration").click()  # the menu opens
+    navigation.get_by_role("link", name="API tokens").click()
     expect(page.get_by_role("heading", name="API tokens")).to_be_visible()
     expect(page.get_by_text("No API tokens yet.")).to_be_visible()
     page.get_by_role("link", name="New token").click()

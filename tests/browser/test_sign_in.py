@@ -107,3 +107,23 @@ def test_signing_out_returns_to_the_sign_in_page(page: Page, live_server: LiveSe
     # The session is really gone: the dashboard asks for sign-in again.
     page.goto("/")
     expect(page).to_have_url(SIGN_IN_URL)
+
+
+def test_an_administrators_navigation_fits_a_laptop_screen(
+    page: Page, live_server: LiveServer
+) -> None:
+    admin = live_server.create_user("admin", email=unique_email("ada"))
+    page.set_viewport_size({"width": 1280, "height": 720})
+    sign_in(page, admin.email)
+    navigation = page.get_by_role("navigation", name="Main")
+    # Every section is there, and nothing pushes the page wider than the window.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    expect(navigation.get_by_role("button", name="Sign out")).to_be_in_viewport()
+    expect(navigation.get_by_role("link", name="Users")).to_be_hidden()
+    navigation.get_by_text("Administration").click()
+    for name in ("Scheduler", "Users", "API tokens"):
+        expect(navigation.get_by_role("link", name=name)).to_be_visible()
+    navigation.get_by_role("link", name="Users").click()
+    expect(page.get_by_role("heading", name="Users")).to_be_visible()
+    menu = navigation.get_by_text("Administration")
+    expect(menu).to_have_attribute("class", re.compile("active"))  # the section you are in
