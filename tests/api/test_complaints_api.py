@@ -4,12 +4,13 @@ checked against the OpenAPI document."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from app.api.models import ApiToken, IdempotencyRecord
-from app.api.tokens import revoke_token
+from app.api.tokens import create_token, revoke_token
 from app.complaints.models import Complaint
 from app.core.audit import AuditAction, AuditEvent
 from app.extensions import db
@@ -438,3 +439,53 @@ def test_stored_answers_expire_for_every_token_and_go_with_a_revoked_token(
     committed(revoke_the_leaving_token)
     assert committed(lambda: set(db.session.scalars(select(IdempotencyRecord.key)))) == {"b-1"}
     assert count(Complaint) == 3  # only the stored answers went
+
+
+def test_the_same_key_sent_at_once_from_several_connections_creates_one_complaint(
+    databases,
+) -> None:
+    """A client that times out and retries may send the same request twice at the same moment:
+    one complaint, and every answer is the first answer or a 409 that says to retry."""
+    import threading
+
+    from sqlalchemy import func
+
+    app = databases.new_migrated_app()
+    with app.app_context():
+        _, secret = create_token(name="twice", scopes="intake")
+        db.session.commit()
+    headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": "at-once-1"}
+    senders = 4
+    start = threading.Barrier(senders)
+    answers: list[tuple[int, dict]] = []
+    lock = threading.Lock()
+
+    def send() -> None:
+        client = app.test_client()
+        start.wait(timeout=10)
+        response = client.post("/api/v1/complaints", json=NEW, headers=headers)
+        with lock:
+            answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=send) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert len(answers) == senders
+    created = [body for status, body in answers if status == 201]
+    assert created, answers
+    assert {body["reference"] for body in created} == {created[0]["reference"]}
+    assert all(status in (201, 409) for status, _ in answers), answers
+    for status, body in answers:
+        if status == 409:  # lost a race (PostgreSQL): told to send it again
+            assert re.search(r"\b(retry|send this one again)\b", body["detail"]), body
+    # Sending it again, as the 409 says, gives the first answer.
+    retry = app.test_client().post("/api/v1/complaints", json=NEW, headers=headers)
+    assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.get_json()["reference"] == created[0]["reference"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
+        db.session.remove()
+        app.extensions["loop_db"].engine.dispose()
