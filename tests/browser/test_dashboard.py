@@ -11,13 +11,8 @@ from app.complaints.models import Complaint
 from app.extensions import db
 from app.organisation.models import Category, Process, Site
 from tests.browser.conftest import LiveServer
+from tests.browser.playwright_api import Page, expect
 from tests.factories import TEST_PASSWORD
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # the `browser` fixture skips, or fails under LOOP_REQUIRE_BROWSER=1
-    Page = object  # type: ignore[assignment,misc]
-    expect = None  # type: ignore[assignment]
 
 pytestmark = pytest.mark.browser
 

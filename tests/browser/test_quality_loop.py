@@ -15,14 +15,9 @@ import pytest
 
 from app.core.db import utcnow
 from tests.browser.conftest import LiveServer
+from tests.browser.playwright_api import Page, expect
 from tests.browser.test_sign_in import sign_in
 from tests.factories import TEST_PASSWORD, unique_email
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # the `browser` fixture skips, or fails under LOOP_REQUIRE_BROWSER=1
-    Page = object  # type: ignore[assignment,misc]
-    expect = None  # type: ignore[assignment]
 
 pytestmark = pytest.mark.browser
 

@@ -9,16 +9,11 @@ import pytest
 
 from app.extensions import db
 from tests.browser.conftest import LiveServer
+from tests.browser.playwright_api import Page, expect
 from tests.browser.test_sign_in import sign_in
 from tests.factories import unique_email
 from tests.reports.conftest import read_pdf
 from tests.reports.story import build_story
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # the `browser` fixture skips, or fails under LOOP_REQUIRE_BROWSER=1
-    Page = object  # type: ignore[assignment,misc]
-    expect = None  # type: ignore[assignment]
 
 pytestmark = pytest.mark.browser
 

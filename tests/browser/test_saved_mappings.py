@@ -7,15 +7,10 @@ import pytest
 from app.extensions import db
 from app.intake import services
 from tests.browser.conftest import LiveServer
+from tests.browser.playwright_api import Page, expect
 from tests.browser.test_sign_in import sign_in
 from tests.factories import unique_email
 from tests.intake.test_saved_mappings import DEFINITION
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # the `browser` fixture skips, or fails under LOOP_REQUIRE_BROWSER=1
-    Page = object  # type: ignore[assignment,misc]
-    expect = None  # type: ignore[assignment]
 
 pytestmark = pytest.mark.browser
 

@@ -7,13 +7,8 @@ import re
 import pytest
 
 from tests.browser.conftest import LiveServer
+from tests.browser.playwright_api import Page, expect
 from tests.factories import TEST_PASSWORD, unique_email
-
-try:
-    from playwright.sync_api import Page, expect
-except ImportError:  # the `browser` fixture skips, or fails under LOOP_REQUIRE_BROWSER=1
-    Page = object  # type: ignore[assignment,misc]
-    expect = None  # type: ignore[assignment]
 
 pytestmark = pytest.mark.browser
 
