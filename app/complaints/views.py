@@ -7,6 +7,7 @@ rule (`services.may_edit`); a user it refuses gets 403 before any form is read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -309,24 +310,43 @@ def complaint_detail(reference: str) -> Any:
     return _render_detail(_complaint_or_404(reference))
 
 
-@blueprint.route("/complaints/<reference>/transition", methods=["POST"])
-@requires(Permission.RECORDS_VIEW)
-def complaint_transition(reference: str) -> Any:
-    complaint = _complaint_to_change(reference)
-    form = TransitionForm()
+def _change_from_form(
+    complaint: Complaint,
+    form: FlaskForm,
+    form_name: str,
+    change: Callable[[], Any],
+    message: Callable[[Any], str],
+) -> Any:
+    """One action on a complaint's page: validate `form`, run `change`, say `message(result)` and
+    go back to the complaint; a refused change re-renders the page with the form's errors (422),
+    and a user who may not edit the complaint gets 403."""
     if form.validate_on_submit():
         try:
-            services.transition_complaint(
-                complaint, form.transition.data, user=_me(), reason=form.reason.data
-            )
+            result = change()
         except services.EditNotAllowed:
             abort(403)
         except ServiceError as error:
             apply_service_error(form, error)
         else:
-            flash(f"{complaint.reference} is now {complaint.status.label.lower()}.", "success")
+            flash(message(result), "success")
             return _to_detail(complaint)
-    return _render_detail(complaint, 422, transition_form=form)
+    return _render_detail(complaint, 422, **{form_name: form})
+
+
+@blueprint.route("/complaints/<reference>/transition", methods=["POST"])
+@requires(Permission.RECORDS_VIEW)
+def complaint_transition(reference: str) -> Any:
+    complaint = _complaint_to_change(reference)
+    form = TransitionForm()
+    return _change_from_form(
+        complaint,
+        form,
+        "transition_form",
+        lambda: services.transition_complaint(
+            complaint, form.transition.data, user=_me(), reason=form.reason.data
+        ),
+        lambda _: f"{complaint.reference} is now {complaint.status.label.lower()}.",
+    )
 
 
 @blueprint.route("/complaints/<reference>/assign", methods=["POST"])
@@ -335,18 +355,20 @@ def complaint_assign(reference: str) -> Any:
     complaint = _complaint_to_change(reference)
     form = AssignForm(prefix=ASSIGN_PREFIX)
     form.set_assignees(services.assignable_users(complaint.assignee_id))
-    if form.validate_on_submit():
-        try:
-            services.assign_complaint(complaint, optional_id(form.assignee_id.data), user=_me())
-        except services.EditNotAllowed:
-            abort(403)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            who = complaint.assignee.full_name if complaint.assignee else "nobody"
-            flash(f"{complaint.reference} is now assigned to {who}.", "success")
-            return _to_detail(complaint)
-    return _render_detail(complaint, 422, assign_form=form)
+
+    def assigned(_: object) -> str:
+        who = complaint.assignee.full_name if complaint.assignee else "nobody"
+        return f"{complaint.reference} is now assigned to {who}."
+
+    return _change_from_form(
+        complaint,
+        form,
+        "assign_form",
+        lambda: services.assign_complaint(
+            complaint, optional_id(form.assignee_id.data), user=_me()
+        ),
+        assigned,
+    )
 
 
 @blueprint.route("/complaints/<reference>/escalate", methods=["POST"])
@@ -354,22 +376,15 @@ def complaint_assign(reference: str) -> Any:
 def complaint_escalate(reference: str) -> Any:
     complaint = _complaint_to_change(reference)
     form = EscalationForm(prefix=ESCALATION_PREFIX)
-    if form.validate_on_submit():
-        try:
-            services.escalate_complaint(
-                complaint, form.level.data, user=_me(), reason=form.reason.data
-            )
-        except services.EditNotAllowed:
-            abort(403)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(
-                f"{complaint.reference} is now at escalation level {complaint.escalation_level}.",
-                "success",
-            )
-            return _to_detail(complaint)
-    return _render_detail(complaint, 422, escalation_form=form)
+    return _change_from_form(
+        complaint,
+        form,
+        "escalation_form",
+        lambda: services.escalate_complaint(
+            complaint, form.level.data, user=_me(), reason=form.reason.data
+        ),
+        lambda _: f"{complaint.reference} is now at escalation level {complaint.escalation_level}.",
+    )
 
 
 @blueprint.route("/complaints/<reference>/recovery-actions", methods=["POST"])
@@ -378,26 +393,22 @@ def recovery_action_add(reference: str) -> Any:
     complaint = _complaint_to_change(reference)
     form = RecoveryActionForm(prefix=RECOVERY_PREFIX)
     form.set_people(services.assignable_users())
-    if form.validate_on_submit():
-        try:
-            action = services.add_recovery_action(
-                complaint,
-                user=_me(),
-                kind=form.kind.data,
-                description=form.description.data,
-                amount=form.amount.data,
-                currency=form.currency.data,
-                done_at=as_utc(form.done_at.data),
-                done_by_id=optional_id(form.done_by_id.data),
-            )
-        except services.EditNotAllowed:
-            abort(403)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(f"Recorded the {action.kind.label.lower()} on {complaint.reference}.", "success")
-            return _to_detail(complaint)
-    return _render_detail(complaint, 422, recovery_form=form)
+    return _change_from_form(
+        complaint,
+        form,
+        "recovery_form",
+        lambda: services.add_recovery_action(
+            complaint,
+            user=_me(),
+            kind=form.kind.data,
+            description=form.description.data,
+            amount=form.amount.data,
+            currency=form.currency.data,
+            done_at=as_utc(form.done_at.data),
+            done_by_id=optional_id(form.done_by_id.data),
+        ),
+        lambda action: f"Recorded the {action.kind.label.lower()} on {complaint.reference}.",
+    )
 
 
 @blueprint.route("/complaints/<reference>/satisfaction", methods=["POST"])
@@ -405,19 +416,15 @@ def recovery_action_add(reference: str) -> Any:
 def satisfaction_record(reference: str) -> Any:
     complaint = _complaint_to_change(reference)
     form = SatisfactionForm(prefix=SATISFACTION_PREFIX)
-    if form.validate_on_submit():
-        try:
-            services.record_satisfaction(
-                complaint, user=_me(), score=form.score.data, comment=form.comment.data
-            )
-        except services.EditNotAllowed:
-            abort(403)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(f"Recorded CSAT {complaint.csat_score} for {complaint.reference}.", "success")
-            return _to_detail(complaint)
-    return _render_detail(complaint, 422, satisfaction_form=form)
+    return _change_from_form(
+        complaint,
+        form,
+        "satisfaction_form",
+        lambda: services.record_satisfaction(
+            complaint, user=_me(), score=form.score.data, comment=form.comment.data
+        ),
+        lambda _: f"Recorded CSAT {complaint.csat_score} for {complaint.reference}.",
+    )
 
 
 @blueprint.route("/complaints/<reference>/retention", methods=["POST"])
@@ -425,19 +432,15 @@ def satisfaction_record(reference: str) -> Any:
 def retention_record(reference: str) -> Any:
     complaint = _complaint_to_change(reference)
     form = RetentionForm(prefix=RETENTION_PREFIX)
-    if form.validate_on_submit():
-        try:
-            services.record_retention(
-                complaint,
-                user=_me(),
-                status=form.status.data,
-                follow_up_days=form.follow_up_days.data,
-            )
-        except services.EditNotAllowed:
-            abort(403)
-        except ServiceError as error:
-            apply_service_error(form, error)
-        else:
-            flash(f"Recorded the retention follow-up of {complaint.reference}.", "success")
-            return _to_detail(complaint)
-    return _render_detail(complaint, 422, retention_form=form)
+    return _change_from_form(
+        complaint,
+        form,
+        "retention_form",
+        lambda: services.record_retention(
+            complaint,
+            user=_me(),
+            status=form.status.data,
+            follow_up_days=form.follow_up_days.data,
+        ),
+        lambda _: f"Recorded the retention follow-up of {complaint.reference}.",
+    )
