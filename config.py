@@ -90,6 +90,8 @@ class Config:
     LOOP_SCHEDULER_STALE_MINUTES = 60
 
     SQLITE_BUSY_TIMEOUT_MS = 30_000
+    # SQLite connections each process keeps open (plus as many again twice over under load).
+    SQLITE_POOL_SIZE = 5
     # How many reverse proxies (load balancers) stand in front of the app and may be trusted to
     # report the client's address; 0 means the app faces clients directly.
     LOOP_TRUSTED_PROXIES = 0
@@ -149,6 +151,7 @@ class Config:
             )
         )
         settings["PAGE_SIZE"] = _env_int("PAGE_SIZE", cls.PAGE_SIZE)
+        settings["SQLITE_POOL_SIZE"] = max(1, _env_int("SQLITE_POOL_SIZE", cls.SQLITE_POOL_SIZE))
         settings["LOOP_TRUSTED_PROXIES"] = _env_int(
             "LOOP_TRUSTED_PROXIES", cls.LOOP_TRUSTED_PROXIES
         )

@@ -5,6 +5,7 @@ from app.api.models import ApiToken, IdempotencyRecord
 from app.capa.models import Capa, EffectivenessCheck, TrainingAssignment
 from app.complaints.models import Complaint, RecoveryAction
 from app.core.audit import AuditEvent
+from app.core.data_version import DataVersion
 from app.core.references import ReferenceCounter
 from app.core.signatures import Signature
 from app.intake.models import ImportJob, ImportMapping, ImportRejection
@@ -25,6 +26,7 @@ __all__ = [
     "Category",
     "Complaint",
     "Customer",
+    "DataVersion",
     "EffectivenessCheck",
     "EightDSection",
     "IdempotencyRecord",

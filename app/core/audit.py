@@ -46,6 +46,7 @@ from sqlalchemy.orm import (
     object_session,
 )
 
+from app.core import data_version
 from app.core.db import Base, UTCDateTime, enum_type, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -306,7 +307,15 @@ def append_events(connection: Connection, events: list[PendingEvent]) -> list[di
         row["hash"] = last_hash = event_hash(row)
         rows.append(row)
     connection.execute(insert(AuditEvent), rows)
+    if any(pending.action in _RECORD_CHANGES for pending in events):
+        data_version.bump(connection)
     return rows
+
+
+# The actions that change controlled records (and so figures computed from them).
+_RECORD_CHANGES = frozenset(
+    {AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELETE, AuditAction.TRANSITION}
+)
 
 
 def record_event(
