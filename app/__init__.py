@@ -79,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.rca.views import blueprint as rca
     from app.reports.views import blueprint as reports
     from app.scheduler.views import blueprint as scheduler
+    from app.tasks.views import blueprint as tasks
 
     for blueprint in (
         accounts,
@@ -95,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
         reports,
         api,
         api_admin,
+        tasks,
     ):
         app.register_blueprint(blueprint)
 

@@ -16,11 +16,13 @@ from app.organisation.models import Category, Customer, Process, Site, TQMPrinci
 from app.rca.models import EightDSection, IshikawaCause, RootCause, RootCauseAnalysis, WhyStep
 from app.reports.models import ArchivedReport
 from app.scheduler.models import CapaRecurrenceFlag, JobRun, RecurrenceSignal, ScheduledJob
+from app.tasks.models import BackgroundTask
 
 __all__ = [
     "ApiToken",
     "ArchivedReport",
     "AuditEvent",
+    "BackgroundTask",
     "Capa",
     "CapaRecurrenceFlag",
     "Category",
