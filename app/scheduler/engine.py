@@ -198,6 +198,6 @@ def start_embedded(app: Flask, tick_seconds: float | None = None) -> BackgroundS
     scheduler.start()
     import atexit
 
-    atexit.register(lambda: scheduler.shutdown(wait=False))
+    atexit.register(lambda: scheduler.running and scheduler.shutdown(wait=False))
     app.extensions["loop_scheduler"] = scheduler
     return scheduler
