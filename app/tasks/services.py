@@ -152,6 +152,20 @@ def tasks_of(user: User, limit: int = 50) -> list[BackgroundTask]:
     )
 
 
+def latest_task(kind: str, params: dict[str, Any]) -> BackgroundTask | None:
+    """The latest task of `kind` queued with exactly `params` (a record's own task, e.g. the
+    one that runs an import)."""
+    return db.session.scalar(
+        select(BackgroundTask)
+        .where(
+            BackgroundTask.kind == kind,
+            BackgroundTask.params_json == json.dumps(params, sort_keys=True),
+        )
+        .order_by(BackgroundTask.id.desc())
+        .limit(1)
+    )
+
+
 def status_of(task: BackgroundTask) -> dict[str, Any]:
     """The task's progress as the page polls it."""
     return {
