@@ -90,6 +90,16 @@ class Config:
     LOOP_SCHEDULER_STALE_MINUTES = 60
 
     SQLITE_BUSY_TIMEOUT_MS = 30_000
+    # Background tasks (app/tasks): how often each scheduler looks for queued ones (seconds), how
+    # long their files are kept (hours), and the sizes above which pages hand work to them.
+    LOOP_TASK_POLL_SECONDS = 2
+    TASK_RESULT_HOURS = 24
+    REPORT_SYNC_MAX_ROWS = 200
+    AUDIT_EXTRACT_SYNC_MAX_EVENTS = 1_000
+    CSV_SYNC_MAX_ROWS = 10_000
+    AUDIT_VERIFY_SYNC_MAX_EVENTS = 50_000
+    # SQLite connections each process keeps open (plus as many again twice over under load).
+    SQLITE_POOL_SIZE = 5
     # How many reverse proxies (load balancers) stand in front of the app and may be trusted to
     # report the client's address; 0 means the app faces clients directly.
     LOOP_TRUSTED_PROXIES = 0
@@ -149,6 +159,16 @@ class Config:
             )
         )
         settings["PAGE_SIZE"] = _env_int("PAGE_SIZE", cls.PAGE_SIZE)
+        for name in (
+            "LOOP_TASK_POLL_SECONDS",
+            "TASK_RESULT_HOURS",
+            "REPORT_SYNC_MAX_ROWS",
+            "AUDIT_EXTRACT_SYNC_MAX_EVENTS",
+            "CSV_SYNC_MAX_ROWS",
+            "AUDIT_VERIFY_SYNC_MAX_EVENTS",
+        ):
+            settings[name] = max(1, _env_int(name, getattr(cls, name)))
+        settings["SQLITE_POOL_SIZE"] = max(1, _env_int("SQLITE_POOL_SIZE", cls.SQLITE_POOL_SIZE))
         settings["LOOP_TRUSTED_PROXIES"] = _env_int(
             "LOOP_TRUSTED_PROXIES", cls.LOOP_TRUSTED_PROXIES
         )

@@ -34,6 +34,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     importlib.import_module("app.models")  # every model mapped before the first query
 
     db.init_app(app)
+    if str(app.config["DATABASE_URL"]).startswith("sqlite"):
+        from app.core.transactions import RetryRefusedUpgrades
+
+        # GETs read in deferred transactions; one whose upgrade to a writer is refused re-runs.
+        app.wsgi_app = RetryRefusedUpgrades(app.wsgi_app)  # type: ignore[method-assign]
     csrf.init_app(app)
     login_manager.init_app(app)
 
@@ -74,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.rca.views import blueprint as rca
     from app.reports.views import blueprint as reports
     from app.scheduler.views import blueprint as scheduler
+    from app.tasks.views import blueprint as tasks
 
     for blueprint in (
         accounts,
@@ -90,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
         reports,
         api,
         api_admin,
+        tasks,
     ):
         app.register_blueprint(blueprint)
 
@@ -97,6 +104,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_request_hooks(app: Flask) -> None:
     from app.accounts.views import enforce_session_timeouts
     from app.core.db import commit_kept_writes
+    from app.core.transactions import WriteUpgradeRefused, upgrade_was_refused
 
     app.before_request(start_request_context)
     app.before_request(enforce_session_timeouts)
@@ -104,12 +112,23 @@ def _register_request_hooks(app: Flask) -> None:
     @app.after_request
     def commit_or_roll_back(response: Response) -> Response:
         # One commit per request: everything a view's service did lands together, or nothing does.
-        if response.status_code < 400:
-            db.session.commit()
-        else:
+        if upgrade_was_refused():  # this attempt is thrown away; the request runs again
             db.session.rollback()
-        commit_kept_writes(db.session)
+            return response
+        try:
+            if response.status_code < 400:
+                db.session.commit()
+            else:
+                db.session.rollback()
+            commit_kept_writes(db.session)
+        except WriteUpgradeRefused:
+            db.session.rollback()
         return response
+
+    @app.errorhandler(WriteUpgradeRefused)
+    def upgrade_refused(error: WriteUpgradeRefused) -> tuple[str, int]:
+        db.session.rollback()
+        return "", 503  # never sent: RetryRefusedUpgrades runs the request again
 
     @app.after_request
     def security_headers(response: Response) -> Response:

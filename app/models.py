@@ -5,6 +5,7 @@ from app.api.models import ApiToken, IdempotencyRecord
 from app.capa.models import Capa, EffectivenessCheck, TrainingAssignment
 from app.complaints.models import Complaint, RecoveryAction
 from app.core.audit import AuditEvent
+from app.core.data_version import DataVersion
 from app.core.references import ReferenceCounter
 from app.core.signatures import Signature
 from app.intake.models import ImportJob, ImportMapping, ImportRejection
@@ -15,16 +16,19 @@ from app.organisation.models import Category, Customer, Process, Site, TQMPrinci
 from app.rca.models import EightDSection, IshikawaCause, RootCause, RootCauseAnalysis, WhyStep
 from app.reports.models import ArchivedReport
 from app.scheduler.models import CapaRecurrenceFlag, JobRun, RecurrenceSignal, ScheduledJob
+from app.tasks.models import BackgroundTask
 
 __all__ = [
     "ApiToken",
     "ArchivedReport",
     "AuditEvent",
+    "BackgroundTask",
     "Capa",
     "CapaRecurrenceFlag",
     "Category",
     "Complaint",
     "Customer",
+    "DataVersion",
     "EffectivenessCheck",
     "EightDSection",
     "IdempotencyRecord",

@@ -149,13 +149,21 @@ def _extract_verification(events: list[AuditEvent], consecutive: bool) -> dict[s
     }
 
 
+def extract_size(scope: ExtractScope) -> int:
+    """How many events the extract of `scope` holds (check the scope first)."""
+    return (
+        db.session.scalar(select(func.count()).select_from(AuditEvent).where(*_statement(scope)))
+        or 0
+    )
+
+
 def gather_audit_extract(scope: ExtractScope, now: datetime | None = None) -> Report:
     """The extract of the events `scope` selects, oldest first, with the chain verification.
 
     Raises ReportError for an incomplete or reversed scope, or one with more than MAX_EVENTS."""
     check_scope(scope)
     conditions = _statement(scope)
-    total = db.session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
+    total = extract_size(scope)
     if total and total > MAX_EVENTS:
         raise ReportError(
             f"{total:,} events match; an extract holds at most {MAX_EVENTS:,}. "

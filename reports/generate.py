@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.core.audit import AuditAction, record_event
-from app.core.db import utcnow
+from app.core.db import renew_read_snapshot, utcnow
 from reports.base import Report
 from reports.rendering import PDF_VARIANT, ReportStamp, render_pdf
 
@@ -49,6 +49,7 @@ def generate_report(
     )
     rendered = render_pdf(report, stamp)
     data_sha256 = report.data_sha256()
+    renew_read_snapshot(session)  # a GET's long read, then a short write
     record_event(
         session,
         AuditAction.EXPORT,

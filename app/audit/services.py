@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core.audit import AuditAction, AuditEvent, ChainVerification, record_type_of, verify_chain
 from app.core.db import continue_read_only
@@ -66,8 +67,28 @@ def record_types() -> list[str]:
     )
 
 
-def verify() -> ChainVerification:
+def chain_length() -> int:
+    """How many events the trail holds (ids are gapless, so the head's id; cheap at any size)."""
+    return db.session.scalar(select(func.max(AuditEvent.id))) or 0
+
+
+def verify(progress: Callable[[int], None] | None = None) -> ChainVerification:
     """Recompute the whole chain on this session's connection, in a read-only transaction (the
     request has nothing to write, and on SQLite writers need not wait for the seconds it takes)."""
     continue_read_only(db.session)
-    return verify_chain(db.session.connection())
+    return verify_chain(db.session.connection(), progress=progress)
+
+
+def verification_text(result: ChainVerification) -> str:
+    """The verification as an auditor keeps it: the verdict and both hashes, one per line."""
+    verdict = (
+        f"Intact: {result.count:,} events verified."
+        if result.ok
+        else f"Broken at event {result.broken_event_id}: {result.problem}. "
+        f"The {result.count:,} events before it are intact."
+    )
+    return (
+        f"{verdict}\n"
+        f"Head hash (last intact event): {result.head_hash}\n"
+        f"First event hash: {result.first_hash or '-'}\n"
+    )

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from app.audit import services
 from app.audit.forms import EventFilterForm
 from app.core.audit import AuditAction
+from app.core.db import utcnow
 from app.core.forms import select_choices
 from app.core.pagination import parse_page_number
 from app.core.permissions import Permission, requires
+from app.tasks import services as task_services
+from app.tasks.services import TaskContext, TaskKind, TaskResult
+from app.tasks.views import redirect_to
 
 blueprint = Blueprint("audit", __name__, template_folder="templates")
 
@@ -38,5 +44,29 @@ def event_list() -> tuple[str, int]:
 
 @blueprint.route("/audit/verify")
 @requires(Permission.AUDIT_VIEW)
-def verify() -> str:
+def verify() -> str | Response:
+    events = services.chain_length()
+    if events > int(current_app.config["AUDIT_VERIFY_SYNC_MAX_EVENTS"]):
+        task = task_services.enqueue(
+            "audit-verify", {}, current_user, title=f"Audit-trail verification ({events:,} events)"
+        )
+        return redirect_to(task)
     return render_template("audit/verify.html", result=services.verify())
+
+
+def _verify_task(context: TaskContext) -> TaskResult:
+    total = services.chain_length()
+    context.progress(0, total, "Verifying events")
+    result = services.verify(
+        progress=lambda count: context.progress(count, total, "Verifying events")
+    )
+    text = services.verification_text(result)
+    return TaskResult(
+        message=text.replace("\n", " ").strip(),
+        content=text.encode("utf-8"),
+        filename=f"audit-verification-{utcnow():%Y%m%d-%H%M%S}.txt",
+        mimetype="text/plain",
+    )
+
+
+task_services.register_task_kind(TaskKind("audit-verify", "Audit-trail verification", _verify_task))

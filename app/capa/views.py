@@ -47,11 +47,12 @@ from app.capa.models import (
 from app.core.audit import AuditAction, record_event
 from app.core.errors import ServiceError, StaleRecord
 from app.core.forms import apply_service_error, form_status
-from app.core.listing import batched_rows, csv_response
-from app.core.pagination import paginate, parse_page_number
+from app.core.listing import batched_rows
+from app.core.pagination import count_of, paginate, parse_page_number
 from app.core.permissions import Permission, requires, role_can
 from app.extensions import db
 from app.scheduler.signals import recurrence_flags
+from app.tasks.exports import CsvExport, csv_download, register_csv_export
 
 blueprint = Blueprint("capa", __name__, template_folder="templates")
 
@@ -156,6 +157,16 @@ def capa_export() -> Response | tuple[str, int]:
     if request.args and not form.validate():
         return render_template("capa/capa_list.html", form=form, page=None, args=args), 422
     statement, _ = services.capa_list_query(_filters(form), request.args.get("sort"))
+    return csv_download("capa", count_of(db.session, statement))
+
+
+def _capa_csv() -> CsvExport:
+    """The filtered list as CSV (the export is recorded in the audit trail)."""
+    form = _filter_form()
+    args = _list_args()
+    if request.args and not form.validate():
+        raise ServiceError("The list's filters are no longer valid; export the list again.")
+    statement, _ = services.capa_list_query(_filters(form), request.args.get("sort"))
     record_event(
         db.session,
         AuditAction.EXPORT,
@@ -181,12 +192,12 @@ def capa_export() -> Response | tuple[str, int]:
             capa.closed_at.strftime("%Y-%m-%d %H:%M:%S") if capa.closed_at else "",
         ]
 
-    return csv_response(
-        f"capa-{today.isoformat()}.csv",
-        CSV_HEADER,
-        batched_rows(db.session, statement),
-        row_values,
+    return CsvExport(
+        f"capa-{today.isoformat()}.csv", CSV_HEADER, batched_rows(db.session, statement), row_values
     )
+
+
+register_csv_export("capa", "CAPAs", _capa_csv)
 
 
 # --- planning and editing ----------------------------------------------------------------------

@@ -45,10 +45,10 @@ from app.complaints.traceability import complaint_traceability
 from app.core.db import utcnow
 from app.core.errors import ServiceError, StaleRecord
 from app.core.forms import apply_service_error, form_status
-from app.core.listing import csv_response
-from app.core.pagination import paginate, parse_page_number
+from app.core.pagination import count_of, paginate, parse_page_number
 from app.core.permissions import Permission, requires
 from app.extensions import db
+from app.tasks.exports import CsvExport, csv_download, register_csv_export
 
 blueprint = Blueprint("complaints", __name__, template_folder="templates")
 
@@ -164,10 +164,22 @@ def complaint_export() -> Response | tuple[str, int]:
     form = _filter_form()
     if request.args and not form.validate():
         return _list_page(form, None, None, 422)
+    statement, _sort = services.complaint_list_query(_filters(form), request.args.get("sort"))
+    return csv_download("complaints", count_of(db.session, statement))
+
+
+def _complaint_csv() -> CsvExport:
+    """The filtered list as CSV (the export is recorded in the audit trail)."""
+    form = _filter_form()
+    if request.args and not form.validate():
+        raise ServiceError("The list's filters are no longer valid; export the list again.")
     rows = services.export_complaints(_filters(form), request.args.get("sort"))
-    return csv_response(
+    return CsvExport(
         f"complaints-{utcnow():%Y%m%d-%H%M}.csv", services.CSV_HEADER, rows, services.csv_values
     )
+
+
+register_csv_export("complaints", "Complaints", _complaint_csv)
 
 
 # --- recording and editing ---------------------------------------------------------------------

@@ -46,6 +46,7 @@ from sqlalchemy.orm import (
     object_session,
 )
 
+from app.core import data_version
 from app.core.db import Base, UTCDateTime, enum_type, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -306,7 +307,15 @@ def append_events(connection: Connection, events: list[PendingEvent]) -> list[di
         row["hash"] = last_hash = event_hash(row)
         rows.append(row)
     connection.execute(insert(AuditEvent), rows)
+    if any(pending.action in _RECORD_CHANGES for pending in events):
+        data_version.bump(connection)
     return rows
+
+
+# The actions that change controlled records (and so figures computed from them).
+_RECORD_CHANGES = frozenset(
+    {AuditAction.CREATE, AuditAction.UPDATE, AuditAction.DELETE, AuditAction.TRANSITION}
+)
 
 
 def record_event(
@@ -545,12 +554,16 @@ def _raw_timestamp_reader(connection: Connection) -> Callable[[Any], str]:
     return read
 
 
-def verify_chain(connection: Connection, batch_size: int = 20_000) -> ChainVerification:
+def verify_chain(
+    connection: Connection,
+    batch_size: int = 20_000,
+    progress: Callable[[int], None] | None = None,
+) -> ChainVerification:
     """Recompute every event's hash in id order and check each link to the one before.
 
     Streams in batches (keyset pagination on the id), so memory stays flat however long the trail
     is. Names the first broken event: content changed after writing, an event removed or
-    reordered, or a gap in the ids.
+    reordered, or a gap in the ids. `progress`, if given, hears the count after every batch.
     """
     expected_prev = GENESIS_HASH
     expected_id = 1
@@ -631,4 +644,6 @@ def verify_chain(connection: Connection, batch_size: int = 20_000) -> ChainVerif
             expected_id += 1
             count += 1
         last_id = rows[-1][0]
+        if progress is not None:
+            progress(count)  # events verified so far (a background task shows it)
     return ChainVerification(True, count, expected_prev, first_hash)

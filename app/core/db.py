@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import os
+import weakref
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -35,7 +37,14 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.pool import NullPool
+
+from app.core.transactions import (
+    BEGUN_DEFERRED,
+    WROTE,
+    deferred_wanted,
+    note_begin,
+    refused_upgrade,
+)
 
 T = TypeVar("T")
 
@@ -151,13 +160,28 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        if connection.get_execution_options().get(READ_ONLY_OPTION):
-            # A reader in WAL mode sees a consistent snapshot without holding up any writer.
+        if connection.get_execution_options().get(READ_ONLY_OPTION) or deferred_wanted():
+            # A reader in WAL mode sees a consistent snapshot without holding up any writer; a
+            # GET's read turns into a write in place, or the request runs again (transactions).
             connection.exec_driver_sql("BEGIN")
+            note_begin(connection, deferred=True)
             return
         # IMMEDIATE takes the write lock up front: concurrent writers wait for the busy timeout
         # instead of failing with "database is locked" when a read turns into a write.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+        note_begin(connection, deferred=False)
+
+    event.listen(engine, "handle_error", refused_upgrade)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_writes(
+        connection: Connection, cursor: Any, statement: str, *args: Any, **kwargs: Any
+    ) -> None:
+        if statement[:6].upper() in _WRITE_VERBS:
+            connection.info[WROTE] = True
+
+
+_WRITE_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})
 
 
 READ_ONLY_OPTION = "loop_read_only"
@@ -179,12 +203,47 @@ def continue_read_only(session: Session) -> None:
     session.connection(execution_options={READ_ONLY_OPTION: True})
 
 
-def make_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
+def renew_read_snapshot(session: Session) -> None:
+    """End the session's transaction if it was begun deferred and has only read, so that the
+    writes that follow start from the newest state. After a long read (rendering a report) some
+    other writer has nearly always committed, and a deferred transaction's upgrade would then be
+    refused and the whole request run again. Does nothing anywhere else (a transaction that wrote,
+    one begun IMMEDIATE, PostgreSQL)."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction():
+        return
+    info = session.connection().info
+    if info.get(BEGUN_DEFERRED) and not info.get(WROTE):
+        session.commit()
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = 30_000, sqlite_pool_size: int = 5) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, poolclass=NullPool if ":memory:" not in url else None)
+        if ":memory:" in url:
+            engine = create_engine(url)
+        else:
+            # A small pool per process: the pragmas run once per connection (the "connect"
+            # event), and the WAL is not checkpointed on every close as it was with NullPool.
+            engine = create_engine(
+                url, pool_size=sqlite_pool_size, max_overflow=2 * sqlite_pool_size
+            )
+            _dispose_in_forked_children(engine)
         _configure_sqlite(engine, busy_timeout_ms)
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _dispose_in_forked_children(engine: Engine) -> None:
+    """A forked worker (gunicorn --preload) must not share the parent's pooled connections."""
+    reference = weakref.ref(engine)
+
+    def forget_parent_connections() -> None:
+        forked = reference()
+        if forked is not None:
+            forked.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget_parent_connections)
 
 
 class Database:
@@ -205,7 +264,9 @@ class Database:
     def init_app(self, app: Flask) -> None:
         url = str(app.config["DATABASE_URL"])
         engine = make_engine(
-            url, busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30_000))
+            url,
+            busy_timeout_ms=int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30_000)),
+            sqlite_pool_size=int(app.config.get("SQLITE_POOL_SIZE", 5)),
         )
         app.extensions["loop_db"] = BoundDatabase(engine)
 

@@ -37,6 +37,21 @@ def _csv_safe(value: Any) -> Any:
     return "" if value is None else value
 
 
+def csv_lines(
+    header: Sequence[str], rows: Iterable[Any], row_values: Callable[[Any], Sequence[Any]]
+) -> Iterator[str]:
+    """The CSV text of `rows`, a line at a time: a BOM and the header first."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    yield "\ufeff" + buffer.getvalue()  # BOM: spreadsheet programs then read UTF-8 right
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_csv_safe(value) for value in row_values(row)])
+        yield buffer.getvalue()
+
+
 def csv_response(
     filename: str,
     header: Sequence[str],
@@ -44,19 +59,9 @@ def csv_response(
     row_values: Callable[[Any], Sequence[Any]],
 ) -> Response:
     """Stream rows as a CSV download, one chunk per row, so memory stays flat for big exports."""
-
-    def generate() -> Iterator[str]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(header)
-        yield "\ufeff" + buffer.getvalue()  # BOM: spreadsheet programs then read UTF-8 right
-        for row in rows:
-            buffer.seek(0)
-            buffer.truncate()
-            writer.writerow([_csv_safe(value) for value in row_values(row)])
-            yield buffer.getvalue()
-
-    response = Response(stream_with_context(generate()), mimetype="text/csv")
+    response = Response(
+        stream_with_context(csv_lines(header, rows, row_values)), mimetype="text/csv"
+    )
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

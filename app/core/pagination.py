@@ -46,9 +46,7 @@ def paginate(session: Session, statement: Select[Any], number: int, per_page: in
     For a statement of one mapped entity the page is found by its primary keys first (the filter,
     sort and offset run over narrow rows, often an index alone), then only those rows are loaded:
     a deep page no longer sorts and skips thousands of whole rows."""
-    total = (
-        session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-    )
+    total = count_of(session, statement)
     offset = (number - 1) * per_page
     key = _single_primary_key(statement)
     if key is None:
@@ -57,6 +55,13 @@ def paginate(session: Session, statement: Select[Any], number: int, per_page: in
         ids = list(session.scalars(statement.with_only_columns(key).limit(per_page).offset(offset)))
         items = list(session.scalars(statement.where(key.in_(ids)))) if ids else []
     return Page(items=items, number=number, per_page=per_page, total=total)
+
+
+def count_of(session: Session, statement: Select[Any]) -> int:
+    """How many rows `statement` selects (counted in the database)."""
+    return (
+        session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    )
 
 
 def _single_primary_key(statement: Select[Any]) -> Any | None:

@@ -1,8 +1,9 @@
 """Import pages: upload → map columns → preview → import (with a progress bar) → result.
 
-The import itself runs in steps: the job page's script (static/import.js) posts to the step
-endpoint until the job is finished, each step one transaction, so progress is durable and a
-closed page resumes where it stopped when opened again.
+The import itself runs in steps, each one transaction, so progress is durable: a background task
+(app.intake.background) steps it to the end on a scheduler while the job page watches. The step
+endpoint remains for pages of imports started before that (their script, static/import.js, posts
+to it until the job is finished) and for scripts.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from app.core.errors import ServiceError, StaleRecord
 from app.core.forms import apply_service_error, form_status, select_choices
 from app.core.permissions import Permission, requires
 from app.extensions import db
-from app.intake import saved_mappings, services
+from app.intake import background, saved_mappings, services
 from app.intake.forms import (
     DeleteMappingForm,
     MappingPageForm,
@@ -186,6 +187,7 @@ def preview(job_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             services.start_job(job, form.mode.data, user=_me())
+            background.run_in_background(job, _me())
             return redirect(url_for("intake.job", job_id=job.id))
         except ServiceError as error:
             apply_service_error(form, error)
@@ -201,7 +203,8 @@ def preview(job_id: int) -> str | Response | tuple[str, int]:
 def job(job_id: int) -> str:
     job = _job_or_404(job_id)
     rejections = services.rejections(job) if job.finished else []
-    return render_template("intake/job.html", job=job, rejections=rejections)
+    task = background.task_of(job) if job.running else None
+    return render_template("intake/job.html", job=job, rejections=rejections, task=task)
 
 
 @blueprint.route("/<int:job_id>/step", methods=["POST"])

@@ -1,10 +1,13 @@
-"""A short-lived, per-process cache of KPI figures.
+"""A per-process cache of KPI figures that a write anywhere makes stale.
 
 At a million complaints the exact figures for one scope take SQLite about a second (medians need a
-sort of every duration in the period), so the dashboard keeps each scope's figures for
-METRICS_CACHE_SECONDS (default 300; 0 turns the cache off, as the tests do). Figures are plain
-values, never ORM objects, so sharing them between requests is safe. The cache is per process:
-with several workers each warms its own. Staleness is bounded by the TTL and shown on the page.
+sort of every duration in the period), so the dashboard keeps each scope's figures for up to
+METRICS_CACHE_SECONDS (default 300; 0 turns the cache off, as the tests do). Every entry remembers
+the records' data version (`app.core.data_version`, a counter in the database bumped by every
+audited change, whichever worker or host makes it) it was computed at, and is used only while the
+version is unchanged: a complaint created through the API shows on the next dashboard load.
+Figures are plain values, never ORM objects, so sharing them between requests is safe. Each
+worker warms its own entries.
 """
 
 from __future__ import annotations
@@ -17,25 +20,31 @@ from typing import TypeVar
 
 from flask import current_app
 
+from app.core import data_version
+from app.extensions import db
+
 T = TypeVar("T")
 MAX_ENTRIES = 256
 
 
 class FigureCache:
     def __init__(self) -> None:
-        self._entries: OrderedDict[Hashable, tuple[float, object]] = OrderedDict()
+        # key -> (expires at, data version computed at, value)
+        self._entries: OrderedDict[Hashable, tuple[float, int, object]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_compute(self, key: Hashable, ttl: float, compute: Callable[[], T]) -> T:
+    def get_or_compute(
+        self, key: Hashable, ttl: float, compute: Callable[[], T], version: int = 0
+    ) -> T:
         now = time.monotonic()
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] > now:
+            if entry is not None and entry[0] > now and entry[1] == version:
                 self._entries.move_to_end(key)
-                return entry[1]  # type: ignore[return-value]
+                return entry[2]  # type: ignore[return-value]
         value = compute()
         with self._lock:
-            self._entries[key] = (now + ttl, value)
+            self._entries[key] = (now + ttl, version, value)
             self._entries.move_to_end(key)
             while len(self._entries) > MAX_ENTRIES:
                 self._entries.popitem(last=False)
@@ -47,9 +56,10 @@ class FigureCache:
 
 
 def cached(key: Hashable, compute: Callable[[], T]) -> T:
-    """`compute()`, or its value from the last METRICS_CACHE_SECONDS for the same key."""
+    """`compute()`, or its value for the same key from the last METRICS_CACHE_SECONDS if no
+    controlled record has changed since (as this transaction sees the data version)."""
     ttl = float(current_app.config.get("METRICS_CACHE_SECONDS", 0) or 0)
     if ttl <= 0:
         return compute()
     cache = current_app.extensions.setdefault("metrics_cache", FigureCache())
-    return cache.get_or_compute(key, ttl, compute)
+    return cache.get_or_compute(key, ttl, compute, data_version.current(db.session))

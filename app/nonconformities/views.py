@@ -14,8 +14,8 @@ from app.complaints.models import Complaint
 from app.core.audit import AuditAction, record_event
 from app.core.errors import ServiceError, StaleRecord
 from app.core.forms import apply_service_error, form_status
-from app.core.listing import batched_rows, csv_response
-from app.core.pagination import paginate, parse_page_number
+from app.core.listing import batched_rows
+from app.core.pagination import count_of, paginate, parse_page_number
 from app.core.permissions import Permission, requires
 from app.core.signatures import changed_after_signature
 from app.extensions import db
@@ -32,6 +32,7 @@ from app.nonconformities.forms import (
 from app.nonconformities.models import Nonconformity
 from app.nonconformities.workflow import NONCONFORMITY_WORKFLOW
 from app.rca.forms import StartAnalysisForm
+from app.tasks.exports import CsvExport, csv_download, register_csv_export
 
 blueprint = Blueprint("nonconformities", __name__, template_folder="templates")
 
@@ -147,6 +148,15 @@ def nonconformity_export() -> Response | tuple[str, int]:
             "nonconformities/list.html", form=form, page=None, args={}, sort=None
         ), 422
     statement, _ = services.nonconformity_list_query(form.filters())
+    return csv_download("nonconformities", count_of(db.session, statement))
+
+
+def _nonconformity_csv() -> CsvExport:
+    """The filtered list as CSV (the export is recorded in the audit trail)."""
+    form = _filter_form()
+    if request.args and not form.validate():
+        raise ServiceError("The list's filters are no longer valid; export the list again.")
+    statement, _ = services.nonconformity_list_query(form.filters())
     filters = urlencode(sorted((key, value) for key, value in request.args.items() if value))
     record_event(
         db.session,
@@ -155,9 +165,12 @@ def nonconformity_export() -> Response | tuple[str, int]:
         None,
         changes={"format": "csv", "filters": filters or "none"},
     )
-    return csv_response(
+    return CsvExport(
         "nonconformities.csv", EXPORT_HEADER, batched_rows(db.session, statement), _export_row
     )
+
+
+register_csv_export("nonconformities", "Nonconformities", _nonconformity_csv)
 
 
 # --- raising and editing -----------------------------------------------------------------------

@@ -6,9 +6,12 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from app.audit import services as audit_services
 from app.capa import services as capa_services
 from app.complaints import services as complaint_services
 from app.core.db import continue_read_only, utcnow
+from app.core.errors import ServiceError
+from app.core.pagination import count_of
 from app.core.permissions import Permission, requires
 from app.extensions import db
 from app.nonconformities import services as nc_services
@@ -20,11 +23,22 @@ from app.reports.forms import (
     RecordReportForm,
     described_filters,
 )
+from app.tasks import services as task_services
+from app.tasks.services import TaskContext, TaskKind, TaskResult
+from app.tasks.views import redirect_to
 from reports import Report, ReportError, generate_report
-from reports.audit_extract import ExtractScope, gather_audit_extract, record_scope
+from reports.audit_extract import (
+    MAX_EVENTS,
+    ExtractScope,
+    check_scope,
+    extract_size,
+    gather_audit_extract,
+    record_scope,
+)
 from reports.capa import gather_capa_report
 from reports.complaint import gather_complaint_report
 from reports.eight_d import gather_eight_d_report, load_nonconformity
+from reports.generate import GeneratedReport
 from reports.nonconformity_register import gather_nonconformity_register
 from reports.quality_review import ReviewPeriod, gather_quality_review, month_before
 
@@ -71,13 +85,17 @@ def _page(
     ), status
 
 
-def _pdf(report: Report) -> Response:
-    generated = generate_report(
+def _generated(report: Report) -> GeneratedReport:
+    return generate_report(
         db.session,
         report,
         generated_by=f"{current_user.full_name} ({current_user.email}, {current_user.role.label})",
         organisation=current_app.config["ORG_NAME"],
     )
+
+
+def _pdf(report: Report) -> Response:
+    generated = _generated(report)
     response = Response(generated.pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{generated.filename}"'
     response.headers["X-Report-Id"] = generated.report_id
@@ -145,8 +163,49 @@ def nonconformity_register() -> Response | tuple[str, int]:
     form = _register_form()
     if request.args and not form.validate():
         return _page(422, register_form=form)
+    statement, _sort = nc_services.nonconformity_list_query(form.filters())
+    rows = count_of(db.session, statement)
+    if rows > int(current_app.config["REPORT_SYNC_MAX_ROWS"]):
+        return _in_background("nonconformity-register", f"Nonconformity register ({rows:,} rows)")
     report = gather_nonconformity_register(form.filters(), described_filters(form))
     return _pdf(report)
+
+
+def _in_background(kind: str, title: str) -> Response:
+    """Queue the report the request asks for as a background task and go to its page."""
+    task = task_services.enqueue(
+        kind,
+        {"path": request.path, "args": request.args.to_dict(flat=False)},
+        current_user,
+        title=f"{title}, PDF",
+    )
+    return redirect_to(task)
+
+
+def _pdf_result(report: Report, context: TaskContext) -> TaskResult:
+    context.progress(1, 3, "Rendering the PDF")
+    generated = _generated(report)
+    return TaskResult(
+        message=f"The report {generated.report_id} is ready: {generated.pages} pages.",
+        content=generated.pdf,
+        filename=generated.filename,
+        mimetype="application/pdf",
+    )
+
+
+def _register_task(context: TaskContext) -> TaskResult:
+    form = _register_form()
+    if request.args and not form.validate():
+        raise ServiceError("The register's filters are no longer valid; ask for it again.")
+    context.progress(0, 3, "Reading the nonconformities")
+    return _pdf_result(
+        gather_nonconformity_register(form.filters(), described_filters(form)), context
+    )
+
+
+task_services.register_task_kind(
+    TaskKind("nonconformity-register", "Nonconformity register", _register_task)
+)
 
 
 @blueprint.route("/reports/audit-trail.pdf")
@@ -156,19 +215,15 @@ def audit_extract() -> Response | tuple[str, int]:
     if not form.validate():
         return _page(422, extract_form=form)
     try:
-        if form.reference.data:
-            record_type, record_id, label = record_scope(form.reference.data)
-        else:
-            record_type = (form.record_type.data or "").strip() or None
-            record_id = (form.record_id.data or "").strip() or None
-            label = None
-        scope = ExtractScope(
-            record_type=record_type,
-            record_id=record_id,
-            label=label,
-            date_from=form.date_from.data,
-            date_to=form.date_to.data,
-        )
+        scope = _extract_scope(form)
+        check_scope(scope)
+        events = extract_size(scope)
+        if (
+            events > int(current_app.config["AUDIT_EXTRACT_SYNC_MAX_EVENTS"])
+            or audit_services.chain_length()
+            > int(current_app.config["AUDIT_VERIFY_SYNC_MAX_EVENTS"])
+        ) and events <= MAX_EVENTS:
+            return _in_background("audit-extract", f"Audit-trail extract ({events:,} events)")
         # Verifying the whole chain reads for seconds at scale: do it without the write lock, then
         # end that read so that recording the export starts a write transaction of its own.
         continue_read_only(db.session)
@@ -182,6 +237,37 @@ def audit_extract() -> Response | tuple[str, int]:
             form.form_errors.append(error.message)
         return _page(422, extract_form=form)
     return _pdf(report)
+
+
+def _extract_scope(form: AuditExtractForm) -> ExtractScope:
+    if form.reference.data:
+        record_type, record_id, label = record_scope(form.reference.data)
+    else:
+        record_type = (form.record_type.data or "").strip() or None
+        record_id = (form.record_id.data or "").strip() or None
+        label = None
+    return ExtractScope(
+        record_type=record_type,
+        record_id=record_id,
+        label=label,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+    )
+
+
+def _extract_task(context: TaskContext) -> TaskResult:
+    form = AuditExtractForm(request.args)
+    if not form.validate():
+        raise ServiceError("The extract's choices are no longer valid; ask for it again.")
+    context.progress(0, 3, "Reading the events and verifying the chain")
+    try:
+        report = gather_audit_extract(_extract_scope(form))
+    except ReportError as error:
+        raise ServiceError(error.message) from None
+    return _pdf_result(report, context)
+
+
+task_services.register_task_kind(TaskKind("audit-extract", "Audit-trail extract", _extract_task))
 
 
 @blueprint.route("/reports/quality-review.pdf")

@@ -101,8 +101,31 @@ def tick(app: Flask) -> None:
             db.session.rollback()
 
 
+def task_tick(app: Flask) -> None:
+    """Run the background tasks pages queued (see app.tasks), one after another."""
+    from app.tasks.services import run_due_tasks
+
+    with app.app_context():
+        try:
+            run_due_tasks()
+        except Exception:  # a broken tick must not stop the scheduler; the next one tries again
+            log.exception("Background task tick failed")
+            db.session.rollback()
+
+
 def build_scheduler(app: Flask, tick_seconds: float) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC")
+    # Its own, shorter tick: a user waits on the page for a task to start.
+    scheduler.add_job(
+        task_tick,
+        IntervalTrigger(seconds=float(app.config.get("LOOP_TASK_POLL_SECONDS", 2)), timezone="UTC"),
+        args=[app],
+        id="loop-task-tick",
+        coalesce=True,
+        max_instances=1,
+        next_run_time=utcnow(),
+        misfire_grace_time=None,
+    )
     scheduler.add_job(
         tick,
         IntervalTrigger(seconds=tick_seconds, timezone="UTC"),
@@ -175,6 +198,6 @@ def start_embedded(app: Flask, tick_seconds: float | None = None) -> BackgroundS
     scheduler.start()
     import atexit
 
-    atexit.register(lambda: scheduler.shutdown(wait=False))
+    atexit.register(lambda: scheduler.running and scheduler.shutdown(wait=False))
     app.extensions["loop_scheduler"] = scheduler
     return scheduler

@@ -16,7 +16,7 @@ from typing import Any
 from app.core.errors import NotFound, ServiceError
 
 # Modules that register jobs when imported (a later job adds its module here).
-JOB_MODULES = ("app.scheduler.jobs", "app.reports.archive")
+JOB_MODULES = ("app.scheduler.jobs", "app.reports.archive", "app.tasks.jobs")
 
 
 @dataclass(frozen=True)

@@ -70,15 +70,29 @@ def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
+    # The background tasks pages queue (imports, big reports) run as a scheduler would run them.
+    stop_tasks = threading.Event()
+    tasks = threading.Thread(target=_run_tasks, args=(app, stop_tasks), daemon=True)
+    tasks.start()
     try:
         yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
     finally:
+        stop_tasks.set()
+        tasks.join(timeout=30)
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
         with app.app_context():
             db.session.remove()
             app.extensions["loop_db"].engine.dispose()
+
+
+def _run_tasks(app: Flask, stop: threading.Event) -> None:
+    from app.tasks.services import run_due_tasks
+
+    while not stop.wait(0.2):
+        with app.app_context():
+            run_due_tasks()
 
 
 @pytest.fixture(scope="session")

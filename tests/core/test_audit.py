@@ -24,6 +24,7 @@ from app.core.audit import (
 from app.extensions import db
 from app.organisation.models import Customer, CustomerSegment, Site
 from tests import factories
+from tests.conftest import is_postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -249,3 +250,39 @@ def test_concurrent_writers_in_separate_processes_keep_one_chain(databases):
     assert result.ok, result.summary()
     assert result.count == workers * per_worker
     assert per_actor == {f"system:writer-{n}": per_worker for n in range(workers)}
+
+
+def test_gets_that_write_and_writers_in_separate_processes_keep_one_chain(databases):
+    # GETs begin deferred and become writers only when they write (app.core.transactions): racing
+    # immediate writers, their upgrades are refused and they run again, and the chain holds.
+    if is_postgres():
+        pytest.skip("deferred read transactions are SQLite's")
+    app = databases.new_migrated_app()
+    url = app.config["DATABASE_URL"]
+    with app.app_context():
+        user = factories.create_user("quality_lead")
+        db.session.commit()
+        email = user.email
+    writers, getters, per_process = 2, 2, 12
+    env = {**os.environ, "LOOP_ENV": "testing"}
+    commands = [
+        ["tests.core.concurrent_writer", url, str(n), str(per_process)] for n in range(writers)
+    ] + [
+        ["tests.core.concurrent_get_writer", url, email, factories.TEST_PASSWORD, str(per_process)]
+        for _ in range(getters)
+    ]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", *command], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+        )
+        for command in commands
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr
+    with app.extensions["loop_db"].engine.connect() as connection:
+        result = verify_chain(connection)
+        actions = connection.execute(select(AuditEvent.action)).scalars().all()
+    assert result.ok, result.summary()
+    assert actions.count("export") == getters * per_process
+    assert actions.count("create") == writers * per_process + 1  # + the user

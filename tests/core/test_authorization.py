@@ -284,6 +284,16 @@ ROUTES = [
     ),
     ("GET", "/reports/nonconformity-register.pdf", "reports.nonconformity_register", AUDIT_READERS),
     ("GET", "/reports/audit-trail.pdf?reference={capa}", "reports.audit_extract", AUDIT_READERS),
+    # Background tasks (app/tasks): each user's own; the sample task is the sample lead's (404).
+    ("GET", "/tasks", "tasks.task_list", EVERYONE_SIGNED_IN),
+    ("GET", "/tasks/{task_id}", "tasks.task_page", statuses(LOGIN, 404, 404, 404, 404)),
+    ("GET", "/tasks/{task_id}/status", "tasks.task_status", statuses(LOGIN, 404, 404, 404, 404)),
+    (
+        "GET",
+        "/tasks/{task_id}/download",
+        "tasks.task_download",
+        statuses(LOGIN, 404, 404, 404, 404),
+    ),
     # The API reference and API tokens (admin pages).
     ("GET", "/api", "api_admin.reference", statuses(200, 200, 200, 200, 200)),
     ("GET", "/admin/tokens", "api_admin.token_list", ADMIN_ONLY),
@@ -408,6 +418,25 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
 
         notification = notify(lead, kind="test", subject="For the sample lead", email=False)
 
+        from app.tasks.models import BackgroundTask, TaskStatus
+
+        task = BackgroundTask(
+            kind="csv-export",
+            title="The sample lead's export",
+            status=TaskStatus.DONE,
+            params_json="{}",
+            requested_by_id=lead.id,
+            runner="",
+            progress_done=0,
+            progress_label="",
+            message="Ready",
+            result=b"a,b\n",
+            result_size=4,
+            result_filename="sample.csv",
+            result_mimetype="text/csv",
+        )
+        db.session.add(task)
+
         from app.intake import services as intake_services
 
         import_job = intake_services.create_job(
@@ -473,6 +502,7 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
         return {
             "archived_id": archived.id,
             "notification_id": notification.id,
+            "task_id": task.id,
             "job": "recurring-failure-review",
             "import_id": import_job.id,
             "mapping_id": saved_mapping.id,

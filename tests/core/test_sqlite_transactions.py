@@ -116,3 +116,133 @@ def test_a_request_that_writes_still_holds_the_lock_while_it_works(committing_ap
         db.session.execute(text("SELECT 1"))
         assert not _a_writer_gets_in(app)
         db.session.rollback()
+
+
+# --- GET requests read in deferred transactions (app.core.transactions) -------------------------
+
+
+@pytest.fixture()
+def impatient_app(databases):
+    """A committing app whose busy timeout is short: a request that waited for the lock fails."""
+    if is_postgres():
+        pytest.skip("SQLite write locks")
+    app = databases.new_migrated_app(SQLITE_BUSY_TIMEOUT_MS=300)
+    with app.app_context():
+        user = factories.create_user("quality_lead")
+        db.session.commit()
+        email = user.email
+    client = app.test_client()
+    response = client.post("/login", data={"email": email, "password": factories.TEST_PASSWORD})
+    assert response.status_code == 302
+    return app, client
+
+
+def _hold_the_write_lock(app):
+    engine = make_engine(str(app.config["DATABASE_URL"]), busy_timeout_ms=50)
+    connection = engine.connect()
+    connection.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: the lock is held until rollback
+    return engine, connection
+
+
+def test_a_page_that_only_reads_is_served_while_a_writer_holds_the_lock(impatient_app) -> None:
+    app, client = impatient_app
+    engine, writer = _hold_the_write_lock(app)
+    try:
+        for path in ("/complaints", "/nonconformities", "/capa", "/audit"):
+            response = client.get(path)
+            assert response.status_code == 200, path
+    finally:
+        writer.rollback()
+        writer.close()
+        engine.dispose()
+
+
+def test_a_list_page_read_does_not_hold_up_writers(committing_app, monkeypatch) -> None:
+    app, client = committing_app
+    from app.complaints import services as complaint_services
+
+    original = complaint_services.complaint_list_query
+    writer_got_in: list[bool] = []
+
+    def meanwhile(*args, **kwargs):
+        writer_got_in.append(_a_writer_gets_in(app))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(complaint_services, "complaint_list_query", meanwhile)
+    assert client.get("/complaints").status_code == 200
+    assert writer_got_in == [True]
+
+
+def _export_events(app) -> int:
+    with app.app_context():
+        return len(
+            db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT)
+            ).all()
+        )
+
+
+def test_a_get_that_writes_becomes_a_writer_in_place(committing_app, monkeypatch) -> None:
+    app, client = committing_app
+    from app.nonconformities import views as nc_views
+
+    calls: list[str] = []
+    original = nc_views.record_event
+
+    def counting(*args, **kwargs):
+        calls.append("export")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(nc_views, "record_event", counting)
+    response = client.get("/nonconformities/export.csv")
+    assert response.status_code == 200
+    assert calls == ["export"]  # nobody else wrote: the upgrade succeeded, no second run
+    assert _export_events(app) == 1
+
+
+def test_a_refused_upgrade_runs_the_request_again_as_a_writer(committing_app, monkeypatch) -> None:
+    app, client = committing_app
+    from app.core.audit import verify_chain
+    from app.nonconformities import views as nc_views
+    from app.organisation.models import Site
+
+    calls: list[str] = []
+    original = nc_views.record_event
+
+    def someone_else_writes_first(*args, **kwargs):
+        calls.append("export")
+        if len(calls) == 1:
+            # Another worker commits after this request took its snapshot: the snapshot is
+            # stale, so SQLite refuses the upgrade (waiting could not help).
+            writer_engine = make_engine(str(app.config["DATABASE_URL"]))
+            with writer_engine.begin() as writer:
+                writer.execute(
+                    Site.__table__.insert().values(code="OTHER", name="Other site", version=1)
+                )
+            writer_engine.dispose()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(nc_views, "record_event", someone_else_writes_first)
+    response = client.get("/nonconformities/export.csv")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).startswith("\ufeffReference")
+    assert calls == ["export", "export"]  # refused once, then run again from the start
+    assert _export_events(app) == 1  # the first attempt left nothing behind
+    with app.extensions["loop_db"].engine.connect() as connection:
+        result = verify_chain(connection)
+    assert result.ok, result.summary()
+
+
+def test_pooled_connections_keep_their_pragmas_and_are_set_up_once(engine) -> None:
+    from sqlalchemy import event
+
+    set_ups: list[object] = []
+    event.listen(engine, "connect", lambda dbapi_connection, record: set_ups.append(record))
+    engine.dispose()  # start from an empty pool with the listener in place
+    for _ in range(5):
+        with engine.begin() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 200
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+    assert len(set_ups) == 1  # one connection, reused: no set-up (nor WAL checkpoint) per use

@@ -188,3 +188,37 @@ def test_an_upload_without_a_file_says_so(client, login, count) -> None:
     assert response.status_code == 422
     assert "Choose a CSV or XLSX file." in response.get_data(as_text=True)
     assert count(ImportJob) == 0
+
+
+def test_a_started_import_runs_as_a_background_task_while_the_page_watches(
+    app, client, login
+) -> None:
+    from app.extensions import db
+    from app.tasks.services import run_due_tasks
+
+    login("quality_lead")
+    job_id = _job_id(_upload(client, "comcast.csv", COMCAST.read_bytes()))
+    client.post(
+        f"/import/{job_id}/mapping", data={"mapping_json": json.dumps(mapping_of(COMCAST_MAPPING))}
+    )
+    assert (
+        client.post(f"/import/{job_id}/preview", data={"mode": "skip_bad_rows"}).status_code == 302
+    )
+
+    watching = client.get(f"/import/{job_id}").get_data(as_text=True)
+    assert 'id="task-progress"' in watching and "tasks.js" in watching
+    assert "import.js" not in watching  # the page does not step the import itself
+    task_id = int(watching.split('data-status-url="/tasks/')[1].split("/")[0])
+    assert client.get(f"/tasks/{task_id}/status").get_json()["status"] == "queued"
+
+    with app.app_context():
+        assert run_due_tasks() == [task_id]
+        job = db.session.get(ImportJob, job_id)
+        assert job.status.value == "completed" and job.imported_count == 2223
+
+    status = client.get(f"/tasks/{task_id}/status").get_json()
+    assert status["status"] == "done"
+    assert status["message"] == "Imported 2,223 complaints; 0 duplicates skipped; 1 row rejected."
+    result = client.get(f"/import/{job_id}").get_data(as_text=True)
+    assert "Imported 2,223 complaints; 0 duplicates skipped; 1 row rejected." in result
+    assert 'id="task-progress"' not in result
