@@ -115,6 +115,8 @@ class Config:
     # implementation and its effectiveness verification (0: no minimum).
     LOOP_SEPARATION_OF_DUTIES = True
     LOOP_EFFECTIVENESS_MIN_DAYS = 0
+    # The currency money figures (cost of poor quality, the financial case) are in (ISO 4217).
+    LOOP_CURRENCY = "EUR"
 
     @classmethod
     def load(cls) -> dict[str, object]:
@@ -176,6 +178,10 @@ class Config:
         if min_days < 0:
             raise RuntimeError("LOOP_EFFECTIVENESS_MIN_DAYS cannot be negative")
         settings["LOOP_EFFECTIVENESS_MIN_DAYS"] = min_days
+        currency = os.environ.get("LOOP_CURRENCY", cls.LOOP_CURRENCY).strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise RuntimeError("LOOP_CURRENCY must be a three-letter ISO 4217 code such as EUR")
+        settings["LOOP_CURRENCY"] = currency
         return settings
 
     @classmethod
