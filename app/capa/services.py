@@ -642,13 +642,21 @@ def signature_rows(capa: Capa) -> list[SignatureRow]:
             and signature.purpose == EFFECTIVENESS_PURPOSE
             and capa.status == CapaStatus.CLOSED
         ):
-            changed = content_hash(_as_before_closure(capa)) != signature.content_hash
+            changed = effectiveness_content_hash(capa) != signature.content_hash
         rows.append(
             SignatureRow(
                 signature, PURPOSE_LABELS.get(signature.purpose, signature.purpose), changed
             )
         )
     return rows
+
+
+def effectiveness_content_hash(capa: Capa) -> str:
+    """The content hash the effectiveness signature of `capa` covers: the CAPA as it stands,
+    or, once closed, as it stood before the closure stamps (status and closure time)."""
+    if capa.status == CapaStatus.CLOSED:
+        return content_hash(_as_before_closure(capa))
+    return content_hash(capa)
 
 
 def _as_before_closure(capa: Capa) -> Capa:
