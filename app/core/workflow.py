@@ -162,8 +162,9 @@ class Workflow(Generic[R]):
             )
             if reopen is None:
                 raise RecordLocked(f"{name} is {state} and read-only; it can no longer change.")
+            with_reason = " (with a reason)" if reopen.requires_reason else ""
             raise RecordLocked(
-                f"{name} is {state} and read-only; {reopen.label.lower()} it (with a reason) "
+                f"{name} is {state} and read-only; {reopen.label.lower()} it{with_reason} "
                 f"before you {action}."
             )
 
