@@ -119,6 +119,15 @@ class Config:
     # Largest API request body in bytes.
     API_MAX_BODY_BYTES = 1_000_000
 
+    # Record control (docs/quality-loop.md): separation of duties on signatures — neither a
+    # CAPA's owner nor its implementer signs its effectiveness or closure, and a nonconformity's
+    # owner does not sign its closure; and the least number of days between a CAPA's
+    # implementation and its effectiveness verification (0: no minimum).
+    LOOP_SEPARATION_OF_DUTIES = True
+    LOOP_EFFECTIVENESS_MIN_DAYS = 0
+    # The currency money figures (cost of poor quality, the financial case) are in (ISO 4217).
+    LOOP_CURRENCY = "EUR"
+
     @classmethod
     def load(cls) -> dict[str, object]:
         """The settings of this class, with environment variables applied on top."""
@@ -182,6 +191,17 @@ class Config:
             "API_RATE_LIMIT_STORAGE", cls.API_RATE_LIMIT_STORAGE
         )
         settings["API_MAX_BODY_BYTES"] = _env_int("API_MAX_BODY_BYTES", cls.API_MAX_BODY_BYTES)
+        settings["LOOP_SEPARATION_OF_DUTIES"] = _env_bool(
+            "LOOP_SEPARATION_OF_DUTIES", cls.LOOP_SEPARATION_OF_DUTIES
+        )
+        min_days = _env_int("LOOP_EFFECTIVENESS_MIN_DAYS", cls.LOOP_EFFECTIVENESS_MIN_DAYS)
+        if min_days < 0:
+            raise RuntimeError("LOOP_EFFECTIVENESS_MIN_DAYS cannot be negative")
+        settings["LOOP_EFFECTIVENESS_MIN_DAYS"] = min_days
+        currency = os.environ.get("LOOP_CURRENCY", cls.LOOP_CURRENCY).strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise RuntimeError("LOOP_CURRENCY must be a three-letter ISO 4217 code such as EUR")
+        settings["LOOP_CURRENCY"] = currency
         return settings
 
     @classmethod

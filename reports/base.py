@@ -92,8 +92,10 @@ def name_of(user: Any) -> str | None:
 def signature_data(
     signature: Signature, record_label: str, changed: bool, purpose: str | None = None
 ) -> dict[str, Any]:
-    """One signature manifestation: who signed, when, with what meaning, for what."""
+    """One signature manifestation: who signed, when, with what meaning, for what; and, for a
+    signature voided by a reopen, the void notice (None while it is valid)."""
     return {
+        "void": signature.void_notice() or None,
         "record": record_label,
         "signer": signature.signer_name,
         "signer_email": signature.signer_email,
@@ -101,7 +103,7 @@ def signature_data(
         "purpose": purpose or signature.purpose.replace("_", " "),
         "signed_at": when(signature.signed_at),
         "content_hash": signature.content_hash,
-        "changed_after_signature": changed,
+        "changed_after_signature": changed and not signature.is_void,
         "manifestation": signature.manifestation(),
     }
 

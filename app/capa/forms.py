@@ -191,15 +191,17 @@ class EvaluateForm(FlaskForm):
 
 
 class SignForm(FlaskForm):
-    password = PasswordField(
-        "Your password",
-        validators=[DataRequired("Re-enter your password to sign."), Length(max=1024)],
-    )
+    # Meaning first, then the password: the order of every signing form (macro signature_fields).
     meaning = SelectField(
         "Meaning of your signature",
         choices=select_choices([(NO_CHOICE, "— choose —"), *MEANING_CHOICES]),
         default=NO_CHOICE,
         validators=[DataRequired("Choose what the signature means.")],
+    )
+    password = PasswordField(
+        "Your password",
+        validators=[DataRequired("Re-enter your password to sign."), Length(max=1024)],
+        description="Re-enter your password: it is your electronic signature.",
     )
 
 

@@ -103,11 +103,14 @@ class Capa(Audited, TimestampMixin, VersionedMixin, Base):
     due_date: Mapped[date | None] = mapped_column(Date, index=True)
     cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     implemented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who marked it implemented: separation of duties keeps them from signing its effectiveness.
+    implemented_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # An ineffective CAPA asks for a follow-up; the follow-up points back at it.
     follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("capa.id"), index=True)
 
-    owner: Mapped[User | None] = relationship()
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    implemented_by: Mapped[User | None] = relationship(foreign_keys=[implemented_by_id])
     principles: Mapped[list[TQMPrinciple]] = relationship(
         secondary=capa_principle, order_by=TQMPrinciple.id
     )

@@ -38,7 +38,7 @@ from app.capa.models import (
     RecoveryDimension,
     TrainingAssignment,
 )
-from app.capa.workflow import CAPA_WORKFLOW
+from app.capa.workflow import CAPA_WORKFLOW, effectiveness_not_before
 from app.complaints.models import Complaint
 from app.core.db import all_or_nothing, ensure_current_version, flush_or_refuse_stale, utcnow
 from app.core.errors import ServiceError
@@ -126,9 +126,13 @@ def _require_quality_lead(user: User | None, action: str) -> None:
         raise NotAllowed(f"Only a quality lead may {action}.")
 
 
-def _refuse_closed(capa: Capa) -> None:
-    if capa.status == CapaStatus.CLOSED:
-        raise ServiceError(f"{capa.reference} is closed and can no longer be changed.")
+def _refuse_closed(capa: Capa, action: str = "change it") -> None:
+    CAPA_WORKFLOW.refuse_if_locked(capa, action)
+
+
+def is_read_only(capa: Capa) -> bool:
+    """Whether the CAPA is closed: it, its checks and its trainings change only after a reopen."""
+    return CAPA_WORKFLOW.is_locked(capa)
 
 
 def is_overdue(capa: Capa, today: date | None = None) -> bool:
@@ -499,7 +503,7 @@ def update_capa(
     give the CAPA to another owner. A closed CAPA is locked."""
     _require_edit(user, capa, "edit it")
     ensure_current_version(capa, expected_version, capa.reference)
-    _refuse_closed(capa)
+    _refuse_closed(capa, "edit it")
     today = today or today_utc()
     kind = _checked_kind(kind)
     dimension = _checked_dimension(recovery_dimension)
@@ -539,7 +543,7 @@ def link_nonconformities(
     newly linked ones. Closed or cancelled nonconformities are refused."""
     if user is not None:
         _require_edit(user, capa, "link nonconformities to it")
-    _refuse_closed(capa)
+    _refuse_closed(capa, "link nonconformities to it")
     linked = {nc.id for nc in capa.nonconformities}
     new = _checked_nonconformities(set(nonconformity_ids) - linked)
     if new:
@@ -631,19 +635,28 @@ def signature_rows(capa: Capa) -> list[SignatureRow]:
     and closure time); any other change shows as "changed after signature"."""
     rows = []
     for signature in signatures_of(capa):
-        changed = changed_after_signature(signature, capa)
+        # A void signature (the CAPA was reopened) says so instead of "changed".
+        changed = not signature.is_void and changed_after_signature(signature, capa)
         if (
             changed
             and signature.purpose == EFFECTIVENESS_PURPOSE
             and capa.status == CapaStatus.CLOSED
         ):
-            changed = content_hash(_as_before_closure(capa)) != signature.content_hash
+            changed = effectiveness_content_hash(capa) != signature.content_hash
         rows.append(
             SignatureRow(
                 signature, PURPOSE_LABELS.get(signature.purpose, signature.purpose), changed
             )
         )
     return rows
+
+
+def effectiveness_content_hash(capa: Capa) -> str:
+    """The content hash the effectiveness signature of `capa` covers: the CAPA as it stands,
+    or, once closed, as it stood before the closure stamps (status and closure time)."""
+    if capa.status == CapaStatus.CLOSED:
+        return content_hash(_as_before_closure(capa))
+    return content_hash(capa)
 
 
 def _as_before_closure(capa: Capa) -> Capa:
@@ -668,7 +681,7 @@ def assign_training(
     """Assign training to a staff member. Allowed on any open CAPA; an employee-recovery CAPA
     cannot be implemented until all its trainings are completed."""
     _require_edit(user, capa, "assign training")
-    _refuse_closed(capa)
+    _refuse_closed(capa, "assign training")
     today = today or today_utc()
     staff = _checked_person(staff_id, None, "staff member", "staff_id")
     topic = checked_text(topic, "A topic", "topic", TOPIC_MAX_LENGTH)
@@ -684,6 +697,7 @@ def complete_training(training: TrainingAssignment, user: User) -> TrainingAssig
     own = training.staff_id == user.id and role_can(user.role, Permission.RECORDS_CREATE)
     if not own and not is_quality_lead(user):
         raise NotAllowed("Only the staff member or a quality lead may complete this training.")
+    _refuse_closed(training.capa, "record training")
     if training.completed_at is not None:
         raise ServiceError(
             f"This training was already completed on {training.completed_at:%Y-%m-%d}."
@@ -717,6 +731,7 @@ def plan_effectiveness_check(
     """Plan how the CAPA's effectiveness will be judged: a manual review, or the automatic
     no-recurrence criterion over `window_days` (> 0) days after implementation."""
     _require_edit(user, capa, "plan effectiveness checks")
+    _refuse_closed(capa, "plan effectiveness checks")
     if capa.status not in CHECK_PLANNING_STATUSES:
         raise ServiceError(
             f"Checks can no longer be planned: {capa.reference} is {capa.status.label.lower()}."
@@ -765,6 +780,7 @@ class CheckOutcome:
 
 def _refuse_unless_recordable(check: EffectivenessCheck) -> None:
     capa = check.capa
+    _refuse_closed(capa, "record check results")
     if check.result != CheckResult.PENDING:
         raise ServiceError(f"This check already has its result: {check.result.label.lower()}.")
     if capa.status not in CHECK_RESULT_STATUSES:
@@ -820,6 +836,9 @@ def record_check_result(
     if result == CheckResult.PENDING:
         raise ServiceError("Choose passed or failed.", field="result")
     evidence = checked_text(evidence, "Evidence", "evidence", TEXT_MAX_LENGTH)
+    too_soon = effectiveness_not_before(check.capa)
+    if too_soon:
+        raise ServiceError(too_soon, field="result")
     return _apply_result(check, result, evidence, user)
 
 

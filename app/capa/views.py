@@ -289,6 +289,13 @@ def capa_edit(reference: str) -> FormPage:
     user = _user()
     if not services.may_edit(user, capa):
         abort(403)
+    if services.is_read_only(capa):
+        flash(
+            f"{capa.reference} is closed and read-only; reopen it (with a reason) before you "
+            "edit it.",
+            "warning",
+        )
+        return redirect(_detail_url(capa))
     form = EditCapaForm(obj=capa if request.method == "GET" else None)
     if request.method == "GET":
         form.version.data = str(capa.version)

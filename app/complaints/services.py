@@ -159,8 +159,13 @@ def _require_edit(user: Any, complaint: Complaint, action: str) -> None:
 
 
 def _refuse_if_closed(complaint: Complaint, action: str) -> None:
-    if complaint.status == ComplaintStatus.CLOSED:
-        raise ServiceError(f"{complaint.reference} is closed; reopen it before you {action}.")
+    COMPLAINT_WORKFLOW.refuse_if_locked(complaint, action)
+
+
+def is_read_only(complaint: Complaint) -> bool:
+    """Whether the complaint is closed: nothing about it changes until it is reopened (the
+    retention follow-up excepted, which by its nature is recorded after closure)."""
+    return COMPLAINT_WORKFLOW.is_locked(complaint)
 
 
 # --- lookups and choices -----------------------------------------------------------------------
@@ -508,6 +513,7 @@ def add_recovery_action(
     `done_by_id` defaults to `user` and must be an active quality lead or contributor.
     """
     _require_edit(user, complaint, "record recovery actions")
+    _refuse_if_closed(complaint, "record recovery actions")
     kind = checked_choice(RecoveryKind, kind, "the kind of recovery", "kind")
     description = checked_text(
         description,
@@ -566,6 +572,7 @@ def record_satisfaction(
     satisfied) and a comment. Only once the complaint is resolved or closed; recording again
     replaces the earlier answer (both stay in the audit trail)."""
     _require_edit(user, complaint, "record satisfaction")
+    _refuse_if_closed(complaint, "record satisfaction")
     _require_resolution(complaint, "Satisfaction", "score")
     try:
         value = int(score)
@@ -591,7 +598,8 @@ def record_retention(
 ) -> Complaint:
     """Record the retention follow-up: whether the customer stayed, left or is unknown N days
     after the resolution (1–3650). Only once the complaint is resolved or closed; "stayed" can be
-    said only when N days have passed since the resolution."""
+    said only when N days have passed since the resolution. The one change a closed complaint
+    takes: the follow-up is due after the resolution, usually after the closure."""
     _require_edit(user, complaint, "record the retention follow-up")
     _require_resolution(complaint, "The retention follow-up", "status")
     retention = checked_choice(RetentionStatus, status, "whether the customer stayed", "status")

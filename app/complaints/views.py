@@ -222,6 +222,13 @@ def complaint_new() -> FormPage:
 @requires(Permission.RECORDS_VIEW)
 def complaint_edit(reference: str) -> FormPage:
     complaint = _complaint_to_change(reference)
+    if services.is_read_only(complaint):
+        flash(
+            f"{complaint.reference} is closed and read-only; reopen it (with a reason) before "
+            "you edit it.",
+            "warning",
+        )
+        return _to_detail(complaint)
     form = EditComplaintForm(obj=complaint if request.method == "GET" else None)
     form.set_choices(
         services.customer_choices(complaint.customer_id),
@@ -290,8 +297,8 @@ def _render_detail(complaint: Complaint, status: int = 200, **posted: FlaskForm)
         if "assign_form" in fresh:
             forms["assign_form"].assignee_id.data = str(complaint.assignee_id or UNASSIGNED)
         if "escalation_form" in fresh:
-            next_level = min(complaint.escalation_level + 1, services.MAX_ESCALATION_LEVEL)
-            forms["escalation_form"].level.data = str(next_level)
+            # The select shows the level the complaint is at; the user picks the new one.
+            forms["escalation_form"].level.data = str(complaint.escalation_level)
         if "recovery_form" in fresh:
             forms["recovery_form"].done_by_id.data = str(me.id)
         if "satisfaction_form" in fresh and complaint.csat_score is not None:
@@ -304,6 +311,7 @@ def _render_detail(complaint: Complaint, status: int = 200, **posted: FlaskForm)
         "complaints/complaint_detail.html",
         complaint=complaint,
         may_edit=editable,
+        read_only=services.is_read_only(complaint),
         transitions=services.available_transitions(complaint, me),
         times=services.response_times(complaint),
         format_duration=services.format_duration,

@@ -1,6 +1,7 @@
 """The complaint workflow: received → acknowledged → investigating → resolved → closed, reopened.
 
 First-response and resolution times are stamped here, by the transitions, never typed by hand.
+A closed complaint is read-only until it is reopened with a reason.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ COMPLAINT_WORKFLOW: Workflow[Complaint] = Workflow(
     states=tuple(status.value for status in ComplaintStatus),
     initial=S.RECEIVED,
     assignee_of=lambda complaint: (complaint.assignee_id,),
+    locked_states=frozenset({S.CLOSED}),
     transitions=(
         transition(
             "acknowledge",

@@ -69,8 +69,9 @@ NAVIGATION: list[NavItem] = [
         "Dashboard",
         "metrics.dashboard",
         Permission.DASHBOARD_VIEW,
-        ("metrics.dashboard_export", "metrics.financial_case", "metrics.principle_coverage"),
+        ("metrics.dashboard_export", "metrics.principle_coverage"),
     ),
+    NavItem("Financial case", "metrics.financial_case", Permission.DASHBOARD_VIEW),
     NavItem(
         "Objectives",
         "metrics.objective_list",

@@ -5,6 +5,10 @@ what purpose, and the SHA-256 of the signed record's content at that moment. A l
 record changes its content hash, and the signature then reads "changed after signature". Checking
 the signer's password is the caller's job (app.accounts.services.sign_record); this module keeps
 the record of it.
+
+Reopening a signed record voids its signatures: the signature stays (it was given), but it is
+marked void with who reopened the record, when and why, and pages and PDFs show it as "void —
+superseded by reopen" rather than as a valid signature.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from __future__ import annotations
 import enum
 import hashlib
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, inspect
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.audit import AuditAction, canonical_json, jsonable, record_event, record_type_of
@@ -50,11 +55,27 @@ class Signature(Base):
     signer_email: Mapped[str] = mapped_column(String(254))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64))
+    # Set when the signed record was reopened: the signature no longer vouches for it.
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    voided_by_name: Mapped[str | None] = mapped_column(String(200))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def is_void(self) -> bool:
+        return self.voided_at is not None
 
     def manifestation(self) -> str:
         """The printed form: name, time and meaning, as pages and PDFs show it."""
         when = self.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC")
         return f"{self.signer_name} — {self.meaning.label} — {when}"
+
+    def void_notice(self) -> str:
+        """For a void signature: "Void — superseded by reopen on … by …: reason"; else ""."""
+        if self.voided_at is None:
+            return ""
+        when = self.voided_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        reason = f": {self.void_reason}" if self.void_reason else ""
+        return f"Void — superseded by reopen on {when} by {self.voided_by_name}{reason}"
 
 
 def content_hash(record: object) -> str:
@@ -108,3 +129,42 @@ def record_signature(
 
 def changed_after_signature(signature: Signature, record: object) -> bool:
     return content_hash(record) != signature.content_hash
+
+
+def void_signatures(session: Session, record: object, user: Any, reason: str) -> list[Signature]:
+    """Mark `record`'s valid signatures void because it was reopened by `user` for `reason`,
+    each with an audit event (the signature's void time, who and why); returns them."""
+    state = inspect(record)
+    valid = list(
+        session.scalars(
+            select(Signature)
+            .where(
+                Signature.record_type == record_type_of(record),
+                Signature.record_id == str(state.identity[0]),
+                Signature.voided_at.is_(None),
+            )
+            .order_by(Signature.id)
+        )
+    )
+    now = utcnow()
+    name = getattr(user, "full_name", None) or "the system"
+    for signature in valid:
+        signature.voided_at = now
+        signature.voided_by_name = name
+        signature.void_reason = reason
+    session.flush()
+    for signature in valid:
+        record_event(
+            session,
+            AuditAction.UPDATE,
+            "electronic_signature",
+            signature.id,
+            changes={
+                "signed_record": f"{signature.record_type} {signature.record_id}",
+                "purpose": signature.purpose,
+                "voided_at": now,
+                "voided_by": name,
+            },
+            reason=reason,
+        )
+    return valid

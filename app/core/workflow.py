@@ -5,6 +5,13 @@ it needs (optionally widened to the record's assignee) and guards that return th
 transition is refused. Firing it changes the record's state column, runs its effects (e.g. stamping
 the first-response time) and — because the state column is the model's `__audit_state_field__` —
 lands in the audit trail as a `transition` with the reason given.
+
+Record control lives here too. A workflow names its `locked_states` (closed records): services
+call `refuse_if_locked` before any change, so pages, the API and the import all meet the same
+refusal, and only a transition out of the locked state (a reopen, with its reason) unlocks the
+record. A reopen that `voids_signatures` marks the record's signatures void, visibly. Duty guards
+(`duties`) see the acting user as well as the record: separation of duties (a signer other than
+the record's owner) is one of them, switched by the `LOOP_SEPARATION_OF_DUTIES` setting.
 """
 
 from __future__ import annotations
@@ -14,20 +21,60 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from flask import current_app, has_app_context
 from sqlalchemy.orm import object_session
 
 from app.core.audit import audit_reason
 from app.core.errors import ServiceError
 from app.core.permissions import Permission, role_can
+from app.core.signatures import void_signatures
 
 R = TypeVar("R")
 Guard = Callable[[Any], str | None]
 # An effect gets the record, the acting user and the state the record is leaving.
 Effect = Callable[[Any, Any, str], None]
+# A duty guard gets the record and the acting user; it returns why that user may not act.
+DutyGuard = Callable[[Any, Any], str | None]
 
 
 class TransitionRefused(ServiceError):
     """The transition is not allowed now; the message says why in the user's terms."""
+
+
+class RecordLocked(ServiceError):
+    """The record is closed and read-only; it must be reopened (with a reason) to change."""
+
+
+def separation_of_duties_on() -> bool:
+    """Whether the separation-of-duties rules apply (setting LOOP_SEPARATION_OF_DUTIES, on by
+    default; outside an application, on)."""
+    if not has_app_context():
+        return True
+    return bool(current_app.config.get("LOOP_SEPARATION_OF_DUTIES", True))
+
+
+def signer_other_than(
+    people_of: Callable[[Any], Iterable[tuple[str, Any]]], signer: str = "A quality lead"
+) -> DutyGuard:
+    """A duty guard refusing a user who is one of the people `people_of(record)` names, each as
+    (their part, e.g. "the CAPA owner"; the user or None). The refusal names who may sign:
+    "A quality lead other than the CAPA owner (Quinn Lead) must sign."."""
+
+    def guard(record: Any, user: Any) -> str | None:
+        if not separation_of_duties_on() or user is None:
+            return None
+        named: dict[int, tuple[list[str], Any]] = {}
+        for part, person in people_of(record):
+            if person is not None:
+                named.setdefault(person.id, ([], person))[0].append(part)
+        if user.id not in named:
+            return None
+        described = [
+            f"{' and '.join(parts)} ({person.full_name})" for parts, person in named.values()
+        ]
+        return f"{signer} other than {' or '.join(described)} must sign."
+
+    return guard
 
 
 @dataclass(frozen=True)
@@ -42,6 +89,9 @@ class Transition:
     guards: tuple[Guard, ...] = ()
     effects: tuple[Effect, ...] = ()
     requires_reason: bool = False
+    duties: tuple[DutyGuard, ...] = ()
+    # A reopen: the record's electronic signatures stop being valid (shown as void).
+    voids_signatures: bool = False
 
 
 def transition(
@@ -55,6 +105,8 @@ def transition(
     guards: Iterable[Guard] = (),
     effects: Iterable[Effect] = (),
     requires_reason: bool = False,
+    duties: Iterable[DutyGuard] = (),
+    voids_signatures: bool = False,
 ) -> Transition:
     return Transition(
         name=name,
@@ -66,6 +118,8 @@ def transition(
         guards=tuple(guards),
         effects=tuple(effects),
         requires_reason=requires_reason,
+        duties=tuple(duties),
+        voids_signatures=voids_signatures,
     )
 
 
@@ -77,6 +131,8 @@ class Workflow(Generic[R]):
     transitions: tuple[Transition, ...]
     state_attribute: str = "status"
     assignee_of: Callable[[Any], Iterable[int | None]] = field(default=lambda record: ())
+    # Closed states: the record is read-only there until a transition out of it (a reopen).
+    locked_states: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         names = [t.name for t in self.transitions]
@@ -89,6 +145,28 @@ class Workflow(Generic[R]):
 
     def state_of(self, record: R) -> str:
         return str(getattr(record, self.state_attribute))
+
+    def is_locked(self, record: R) -> bool:
+        """Whether the record is in a closed state and so read-only."""
+        return self.state_of(record) in self.locked_states
+
+    def refuse_if_locked(self, record: R, action: str) -> None:
+        """Raise RecordLocked when the record is closed: "NC-2026-000001 is closed and
+        read-only; reopen it (with a reason) before you edit it."."""
+        if self.is_locked(record):
+            name = getattr(record, "reference", None) or f"This {self.record_label}"
+            state = self.state_of(record).replace("_", " ")
+            reopen = next(
+                (item for item in self.transitions if self.state_of(record) in item.sources),
+                None,
+            )
+            if reopen is None:
+                raise RecordLocked(f"{name} is {state} and read-only; it can no longer change.")
+            with_reason = " (with a reason)" if reopen.requires_reason else ""
+            raise RecordLocked(
+                f"{name} is {state} and read-only; {reopen.label.lower()} it{with_reason} "
+                f"before you {action}."
+            )
 
     def get(self, name: str) -> Transition:
         for item in self.transitions:
@@ -115,6 +193,10 @@ class Workflow(Generic[R]):
             return f"Your role may not “{item.label}” this {self.record_label}."
         for guard in item.guards:
             reason = guard(record)
+            if reason:
+                return reason
+        for duty in item.duties:
+            reason = duty(record, user)
             if reason:
                 return reason
         return None
@@ -147,4 +229,6 @@ class Workflow(Generic[R]):
                 effect(record, user, previous)
             if session is not None:
                 session.flush()
+                if item.voids_signatures:
+                    void_signatures(session, record, user, reason or item.label)
         return record

@@ -36,6 +36,7 @@ from app.demo.context import (
     make_context,
     stamps,
 )
+from app.demo.signatures import owner_leaving_a_signer, seed_signatures
 from app.nonconformities.models import Nonconformity, complaint_nonconformity
 from app.rca.models import EIGHT_D_DISCIPLINES, EightDSection, RootCause, RootCauseAnalysis, WhyStep
 
@@ -98,6 +99,7 @@ def _seed_nonconformities(
         bulk_insert(ctx, model.__table__, rows.get(model.__tablename__, []), result)
     for table in (complaint_nonconformity, capa_nonconformity, capa_principle, capa_root_cause):
         bulk_insert(ctx, table, rows.get(table.name, []), result)
+    seed_signatures(ctx, rows, result)
     result.nonconformities = len(rows.get("nonconformity", []))
     result.analyses = len(rows.get("root_cause_analysis", []))
     result.capas = len(rows.get("capa", []))
@@ -123,6 +125,8 @@ def _nonconformity_rows(ctx, rows, members, process_id, category_id, detected, p
         nc_status = "verifying"
     else:
         nc_status = "action_planned"
+    if nc_status == "closed":
+        owner = owner_leaving_a_signer(ctx, owner)  # its closure is signed by someone else
     severity, occurrence, detection = rng.randint(3, 9), rng.randint(2, 8), rng.randint(2, 7)
     rows.setdefault("nonconformity", []).append(
         {
@@ -231,6 +235,9 @@ def _capa_rows(ctx, rows, nc_id, root_cause_ids, owner, detected, status, princi
     dimension = "employee" if rng.random() < 0.3 else "process"
     implemented = planned + timedelta(days=rng.randint(10, 40))
     is_implemented = status in ("implemented", "verifying", "effective", "closed", "ineffective")
+    capa_owner = rng.choice(ctx.staff)
+    if status in ("effective", "closed"):
+        capa_owner = owner_leaving_a_signer(ctx, capa_owner)  # signed by another quality lead
     rows.setdefault("capa", []).append(
         {
             "id": capa_id,
@@ -240,10 +247,11 @@ def _capa_rows(ctx, rows, nc_id, root_cause_ids, owner, detected, status, princi
             "kind": rng.choices(["corrective", "preventive", "correction"], [70, 20, 10])[0],
             "recovery_dimension": dimension,
             "status": status,
-            "owner_id": rng.choice(ctx.staff),
+            "owner_id": capa_owner,
             "due_date": (planned + timedelta(days=45)).date(),
             "cost": Decimal(rng.randint(200, 8_000)),
             "implemented_at": min(implemented, ctx.now) if is_implemented else None,
+            "implemented_by_id": capa_owner if is_implemented else None,
             "closed_at": min(implemented + timedelta(days=60), ctx.now)
             if status == "closed"
             else None,

@@ -50,6 +50,12 @@ class MappingPageForm(FlaskForm):
     """CSRF only: the mapping fields are read by `definition_from_form`."""
 
 
+class MappingFileForm(FlaskForm):
+    """Load a mapping file (JSON, as in docs/mappings/) to fill in the mapping page."""
+
+    mapping_file = FileField("Mapping file (JSON)")
+
+
 class RenameMappingForm(FlaskForm):
     """Rename a saved mapping; `version` refuses a save over someone else's change."""
 

@@ -29,6 +29,8 @@ from app.intake.models import ImportJob, ImportMapping, ImportStatus
 from app.intake.services import may_import
 
 NAME_MAX_LENGTH = 120
+# A mapping file (docs/mappings/*.json) is a few kilobytes; refuse anything far larger.
+MAPPING_FILE_MAX_BYTES = 256 * 1024
 # A job "used" a mapping once it started importing with it; one only uploaded and mapped may
 # still be abandoned.
 _RUN_STATUSES = (
@@ -274,3 +276,37 @@ def delete_mapping(mapping: ImportMapping, *, expected_version: object, user: Us
 def _dumps(definition: dict[str, Any]) -> str:
     # The same layout `services.save_mapping` stores, so the audit diff shows only the name.
     return json.dumps(definition, indent=2, ensure_ascii=False)
+
+
+def read_mapping_file(filename: str, content: bytes, columns: Iterable[str]) -> dict[str, Any]:
+    """The mapping definition in an uploaded mapping file (the JSON format of docs/import.md,
+    e.g. docs/mappings/comcast.json), checked against the import file's `columns`.
+
+    Raises ServiceError (field "mapping_file") saying what is wrong: no file, too large, not
+    UTF-8, not JSON (with line and column), or a mapping that does not fit the columns."""
+    name = filename or "the file"
+    if not content:
+        raise ServiceError("Choose a mapping file (.json) to load.", field="mapping_file")
+    if len(content) > MAPPING_FILE_MAX_BYTES:
+        raise ServiceError(
+            f"{name} is larger than {MAPPING_FILE_MAX_BYTES // 1024} kB: it is not a mapping file.",
+            field="mapping_file",
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ServiceError(
+            f"{name} is not a text file in UTF-8: a mapping file is JSON.", field="mapping_file"
+        ) from None
+    try:
+        definition = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ServiceError(
+            f"{name} is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}.",
+            field="mapping_file",
+        ) from None
+    try:
+        parse_mapping(definition, columns)
+    except ServiceError as error:
+        raise ServiceError(f"{name}: {error.message}", field="mapping_file") from None
+    return definition

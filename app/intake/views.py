@@ -33,6 +33,7 @@ from app.extensions import db
 from app.intake import background, saved_mappings, services
 from app.intake.forms import (
     DeleteMappingForm,
+    MappingFileForm,
     MappingPageForm,
     RenameMappingForm,
     StartForm,
@@ -153,6 +154,18 @@ def mapping(job_id: int) -> str | Response | tuple[str, int]:
             apply_service_error(form, error)
             mapping_json = request.form.get("mapping_json", "")
             job = _job_or_404(job_id)
+    return _mapping_page(job, form, definition, mapping_json, 422 if form.is_submitted() else 200)
+
+
+def _mapping_page(
+    job: ImportJob,
+    form: MappingPageForm,
+    definition: dict[str, Any] | None,
+    mapping_json: str,
+    status: int,
+    file_form: MappingFileForm | None = None,
+) -> tuple[str, int]:
+    """The mapping page showing `definition` (None: the columns' suggested fields)."""
     if definition is None:
         definition = {"fields": suggest_fields(job.column_names)}
     elif needs_json(definition) and not mapping_json:
@@ -164,6 +177,7 @@ def mapping(job_id: int) -> str | Response | tuple[str, int]:
     return render_template(
         "intake/mapping.html",
         form=form,
+        file_form=file_form or MappingFileForm(formdata=None),
         job=job,
         state=state,
         fields=FIELDS,
@@ -172,7 +186,36 @@ def mapping(job_id: int) -> str | Response | tuple[str, int]:
         describe_format=describe_format,
         mapping_json=mapping_json,
         sample=services.column_samples(job),
-    ), (422 if form.is_submitted() else 200)
+    ), status
+
+
+@blueprint.route("/<int:job_id>/mapping/file", methods=["POST"])
+@requires(Permission.RECORDS_IMPORT)
+def mapping_file(job_id: int) -> str | Response | tuple[str, int]:
+    """Fill the mapping page from an uploaded mapping file; nothing is saved until the page's
+    own "Continue" is pressed."""
+    job = _job_or_404(job_id)
+    if job.status not in (ImportStatus.UPLOADED, ImportStatus.MAPPED):
+        return redirect(url_for("intake.job", job_id=job.id))
+    file_form = MappingFileForm()
+    if not file_form.validate_on_submit():
+        return _mapping_page(
+            job, MappingPageForm(formdata=None), job.mapping_dict, "", 422, file_form
+        )
+    upload_file = file_form.mapping_file.data
+    filename = getattr(upload_file, "filename", "") or ""
+    content = (
+        upload_file.stream.read(saved_mappings.MAPPING_FILE_MAX_BYTES + 1) if filename else b""
+    )
+    try:
+        definition = saved_mappings.read_mapping_file(filename, content, job.column_names)
+    except ServiceError as error:
+        apply_service_error(file_form, error)
+        return _mapping_page(
+            job, MappingPageForm(formdata=None), job.mapping_dict, "", 422, file_form
+        )
+    flash(f"Loaded the mapping file {filename}. Check the fields below, then continue.", "success")
+    return _mapping_page(job, MappingPageForm(formdata=None), definition, "", 200)
 
 
 @blueprint.route("/<int:job_id>/preview", methods=["GET", "POST"])

@@ -146,6 +146,15 @@ class FinancialCase:
     cost_of_lost: Decimal  # customers lost × (lifetime value + acquisition cost)
 
     @property
+    def judged(self) -> bool:
+        """Whether recovered and not-recovered complaints each have PARADOX_MIN_KNOWN known
+        outcomes: below that the retention gain, and with it any benefit, is not claimed."""
+        return (
+            min(self.paradox.group("recovered").known, self.paradox.group("not_recovered").known)
+            >= PARADOX_MIN_KNOWN
+        )
+
+    @property
     def benefit(self) -> Decimal:
         return self.value_kept + self.replacement_avoided
 

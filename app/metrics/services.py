@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 
 from app.core import charts
@@ -73,6 +74,20 @@ class Kpi:
         return format_value(value, self.unit)
 
 
+def reporting_currency() -> str:
+    """The currency money figures are added up and shown in (setting LOOP_CURRENCY)."""
+    if not has_app_context():
+        return "EUR"
+    return str(current_app.config.get("LOOP_CURRENCY") or "EUR")
+
+
+def format_money(value: float | Decimal | None) -> str:
+    """'1,234.50 EUR': an amount with the reporting currency; '–' for None."""
+    if value is None:
+        return "–"
+    return f"{float(value):,.2f} {reporting_currency()}"
+
+
 def format_value(value: float | Decimal | None, unit: Unit) -> str:
     if value is None:
         return "–"
@@ -83,7 +98,7 @@ def format_value(value: float | Decimal | None, unit: Unit) -> str:
         number = float(value)
         return f"{number:,.0f}" if number.is_integer() else f"{number:,.1f}"
     if unit is Unit.MONEY:
-        return f"{float(value):,.2f}"
+        return format_money(value)
     if unit is Unit.SCORE:
         return f"{float(value):.2f}"
     return f"{float(value):.1f} {unit.value}"

@@ -302,6 +302,8 @@ def financial_case() -> tuple[str, int]:
         mean_value=mean_value,
         paradox_svg=recovery.paradox_chart_svg(case.paradox) if case else "",
         min_known=recovery.PARADOX_MIN_KNOWN,
+        money=services.format_money,
+        currency=services.reporting_currency(),
     ), (200 if valid else 422)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.accounts.services import sign_record
 from app.complaints.models import Complaint
+from app.complaints.workflow import COMPLAINT_WORKFLOW
 from app.core.db import all_or_nothing, ensure_current_version, flush_or_refuse_stale, utcnow
 from app.core.errors import ServiceError
 from app.core.listing import apply_sort
@@ -83,6 +84,27 @@ def _require_may_edit(user: User | None, nc: Nonconformity) -> None:
     if user is not None and not may_edit(user, nc):
         raise NotPermitted(
             f"Only a quality lead or the owner may change the nonconformity {nc.reference}."
+        )
+
+
+def is_read_only(nc: Nonconformity) -> bool:
+    """Whether `nc` is closed or cancelled: nothing about it changes until it is reopened."""
+    return NONCONFORMITY_WORKFLOW.is_locked(nc)
+
+
+def _refuse_closed_complaints(complaints: Iterable[Complaint], user: User | None) -> None:
+    # A person links or raises from open complaints only; the recurring-failure review (no
+    # user) still links closed ones as evidence, which changes nothing on the complaint.
+    if user is None:
+        return
+    closed = [
+        complaint.reference for complaint in complaints if COMPLAINT_WORKFLOW.is_locked(complaint)
+    ]
+    if closed:
+        raise ServiceError(
+            f"{', '.join(closed)} {'is' if len(closed) == 1 else 'are'} closed and read-only; "
+            "reopen the complaint (with a reason) first.",
+            field="complaints",
         )
 
 
@@ -293,6 +315,7 @@ def raise_nonconformity(
         **ratings,
     )
     nc.complaints = _complaints(complaint_ids)
+    _refuse_closed_complaints(nc.complaints, user)
     nc.reference = next_reference(db.session, "NC", utcnow().year)
     db.session.add(nc)
     db.session.flush()
@@ -334,6 +357,7 @@ def update_nonconformity(
     label = f"The nonconformity {nc.reference}"
     _require_may_edit(user, nc)
     ensure_current_version(nc, expected_version, label)
+    NONCONFORMITY_WORKFLOW.refuse_if_locked(nc, "edit it")
     values = {
         "title": checked_text(title, "A title", "title", TITLE_MAX_LENGTH, required=True),
         "description": checked_text(
@@ -370,8 +394,11 @@ def link_complaints(
 ) -> Nonconformity:
     """Link the given complaints to `nc` (already-linked ones are left as they are)."""
     _require_may_edit(user, nc)
+    NONCONFORMITY_WORKFLOW.refuse_if_locked(nc, "link complaints")
     linked = {complaint.id for complaint in nc.complaints}
-    for complaint in _complaints(complaint_ids):
+    new = [complaint for complaint in _complaints(complaint_ids) if complaint.id not in linked]
+    _refuse_closed_complaints(new, user)
+    for complaint in new:
         if complaint.id not in linked:
             nc.complaints.append(complaint)
     db.session.flush()
@@ -383,6 +410,7 @@ def unlink_complaint(
 ) -> Nonconformity:
     """Remove the link between `nc` and one complaint; refuses a complaint that is not linked."""
     _require_may_edit(user, nc)
+    NONCONFORMITY_WORKFLOW.refuse_if_locked(nc, "remove complaint links")
     for complaint in nc.complaints:
         if complaint.id == complaint_id:
             nc.complaints.remove(complaint)
@@ -421,7 +449,8 @@ def transition_nonconformity(
     *,
     expected_version: object = None,
 ) -> Nonconformity:
-    """Fire workflow transition `name` (contain, investigate, plan_action, verify, cancel).
+    """Fire workflow transition `name` (contain, investigate, plan_action, verify, cancel,
+    reopen; cancel and reopen need a reason, and a reopen voids the closure signature).
 
     Closing needs a signature: use `close_nonconformity`. Cancelling needs a reason. Refusals
     say why (TransitionRefused); a user who may not act gets NotPermitted; a form made from an

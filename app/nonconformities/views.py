@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from app.accounts.services import signatures_of
 from app.audit.services import history_of
 from app.complaints.models import Complaint
+from app.complaints.services import is_read_only as complaint_is_read_only
 from app.core.audit import AuditAction, record_event
 from app.core.errors import ServiceError, StaleRecord
 from app.core.forms import apply_service_error, form_status
@@ -208,6 +209,13 @@ def nonconformity_new() -> FormPage:
             abort(404)
         form.validate()
         form.form_errors.append(f"There is no complaint {reference} to link.")
+    elif complaint is not None and complaint_is_read_only(complaint):
+        flash(
+            f"{complaint.reference} is closed and read-only; reopen it (with a reason) before "
+            "you raise a nonconformity from it.",
+            "warning",
+        )
+        return redirect(url_for("complaints.complaint_detail", reference=complaint.reference))
     elif request.method == "GET":
         _prefill(form, complaint)
     if not form.form_errors and form.validate_on_submit():
@@ -244,6 +252,13 @@ def nonconformity_edit(reference: str) -> FormPage:
     nc = _nonconformity_or_404(reference)
     if not services.may_edit(current_user, nc):
         abort(403)
+    if services.is_read_only(nc):
+        flash(
+            f"{nc.reference} is {nc.status.label.lower()} and read-only; reopen it (with a reason) "
+            "before you edit it.",
+            "warning",
+        )
+        return redirect(url_for(".nonconformity_detail", reference=nc.reference))
     form = EditNonconformityForm(obj=nc if request.method == "GET" else None)
     form.set_choices(
         services.selectable_processes(nc.process_id),
@@ -286,7 +301,7 @@ def nonconformity_edit(reference: str) -> FormPage:
         complaint=None,
         stale=stale,
         history=history_of(nc),
-        signed=bool(signatures_of(nc)),
+        signed=any(not sig.is_void for sig in signatures_of(nc)),
     ), form_status(form)
 
 
@@ -303,7 +318,10 @@ def _render_detail(
     failed_transition: str | None = None,
     stale: bool = False,
 ) -> tuple[str, int]:
-    signatures = [(sig, changed_after_signature(sig, nc)) for sig in signatures_of(nc)]
+    # A void signature (the record was reopened) is shown as void, not as "changed".
+    signatures = [
+        (sig, not sig.is_void and changed_after_signature(sig, nc)) for sig in signatures_of(nc)
+    ]
     close_form = close_form or CloseForm(formdata=None)
     close_form.version.data = str(nc.version)
     return render_template(
@@ -314,6 +332,7 @@ def _render_detail(
         overdue=services.is_overdue(nc),
         overdue_days=services.OVERDUE_AFTER_DAYS,
         may_edit=services.may_edit(current_user, nc),
+        read_only=services.is_read_only(nc),
         transitions=NONCONFORMITY_WORKFLOW.available(nc, current_user),
         transition_form=transition_form or TransitionForm(formdata=None),
         failed_transition=failed_transition,

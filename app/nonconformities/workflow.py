@@ -1,12 +1,16 @@
 """The nonconformity workflow: open → contained → under_investigation → action_planned →
-verifying → closed, or cancelled with a reason. It cannot close while a linked CAPA is open."""
+verifying → closed, or cancelled with a reason. It cannot close while a linked CAPA is open.
+
+Closed and cancelled nonconformities are read-only until reopened with a reason (back to under
+investigation), which voids the closure signature. Separation of duties: the closure is signed by
+a quality lead other than the nonconformity's owner."""
 
 from __future__ import annotations
 
 from app.capa.models import CapaStatus
 from app.core.db import utcnow
 from app.core.permissions import Permission
-from app.core.workflow import Workflow, transition
+from app.core.workflow import Workflow, signer_other_than, transition
 from app.nonconformities.models import Nonconformity, NonconformityStatus
 
 S = NonconformityStatus
@@ -52,11 +56,19 @@ def _stamp_closure(nc: Nonconformity, user: object, previous: str) -> None:
     nc.closed_at = utcnow()
 
 
+def _clear_closure(nc: Nonconformity, user: object, previous: str) -> None:
+    nc.closed_at = None
+
+
+_signer_not_owner = signer_other_than(lambda nc: [("the nonconformity's owner", nc.owner)])
+
+
 NONCONFORMITY_WORKFLOW: Workflow[Nonconformity] = Workflow(
     record_label="nonconformity",
     states=tuple(status.value for status in NonconformityStatus),
     initial=S.OPEN,
     assignee_of=lambda nc: (nc.owner_id,),
+    locked_states=frozenset({S.CLOSED, S.CANCELLED}),
     transitions=(
         transition(
             "contain",
@@ -99,6 +111,7 @@ NONCONFORMITY_WORKFLOW: Workflow[Nonconformity] = Workflow(
             S.CLOSED,
             Permission.RECORDS_MANAGE,
             guards=[_needs_closed_capas],
+            duties=[_signer_not_owner],
             effects=[_stamp_closure],
         ),
         transition(
@@ -108,6 +121,16 @@ NONCONFORMITY_WORKFLOW: Workflow[Nonconformity] = Workflow(
             S.CANCELLED,
             Permission.RECORDS_MANAGE,
             requires_reason=True,
+        ),
+        transition(
+            "reopen",
+            "Reopen",
+            [S.CLOSED, S.CANCELLED],
+            S.UNDER_INVESTIGATION,
+            Permission.RECORDS_MANAGE,
+            requires_reason=True,
+            voids_signatures=True,
+            effects=[_clear_closure],
         ),
     ),
 )

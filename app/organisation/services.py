@@ -396,3 +396,22 @@ def update_category(
     category.active = active
     _flush(label, "category", {"name": "A category with this name exists already."})
     return category
+
+
+CUSTOMER_SEARCH_LIMIT = 20
+
+
+def search_customers(text: str, limit: int = CUSTOMER_SEARCH_LIMIT) -> tuple[list[Customer], bool]:
+    """Active customers whose name or external id contains `text` (any case), by name: at most
+    `limit`, and whether there are more. For the customer picker on complaint forms."""
+    wanted = (text or "").strip()[:200].lower()
+    statement = select(Customer).where(Customer.active.is_(True))
+    if wanted:
+        statement = statement.where(
+            func.lower(Customer.name).contains(wanted, autoescape=True)
+            | func.lower(func.coalesce(Customer.external_id, "")).contains(wanted, autoescape=True)
+        )
+    found = list(
+        db.session.scalars(statement.order_by(Customer.name, Customer.id).limit(limit + 1))
+    )
+    return found[:limit], len(found) > limit

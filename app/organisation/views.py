@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from app.audit.services import history_of
@@ -179,6 +188,24 @@ def customer_list() -> str:
         current_app.config["PAGE_SIZE"],
     )
     return render_template("organisation/customer_list.html", page=page)
+
+
+@blueprint.route("/customers/search.json")
+@requires(Permission.ORGANISATION_VIEW)
+def customer_search() -> Response:
+    """Active customers matching ?q= (name or external id), for the customer picker."""
+    customers, more = services.search_customers(request.args.get("q", ""))
+    return jsonify(
+        results=[
+            {
+                "id": customer.id,
+                "label": customer.name
+                + (f" ({customer.external_id})" if customer.external_id else ""),
+            }
+            for customer in customers
+        ],
+        more=more,
+    )
 
 
 @blueprint.route("/customers/new", methods=["GET", "POST"])

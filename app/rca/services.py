@@ -67,7 +67,7 @@ def _require_open(nc: Nonconformity) -> None:
     if nc.status in FINISHED_STATUSES:
         raise ServiceError(
             f"The nonconformity {nc.reference} is {nc.status.label.lower()}; "
-            "its analyses can no longer change."
+            "its analyses can no longer change unless it is reopened (with a reason)."
         )
 
 

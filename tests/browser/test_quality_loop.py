@@ -59,6 +59,9 @@ def test_a_quality_lead_runs_the_whole_loop(page: Page, live_server: LiveServer)
     lead = live_server.create_user(
         "quality_lead", email=unique_email("quinn"), full_name="Quinn Lead"
     )
+    reviewer = live_server.create_user(
+        "quality_lead", email=unique_email("robin"), full_name="Robin Reviewer"
+    )
     sign_in(page, lead.email)
 
     # 1. Log the complaint.
@@ -163,11 +166,18 @@ def test_a_quality_lead_runs_the_whole_loop(page: Page, live_server: LiveServer)
     check.get_by_label("Result").select_option(label="Passed")
     check.get_by_label("Evidence").fill("Two runs in April and May: no double charge.")
     check.get_by_role("button", name="Record the result").click()
+    expect(page.locator("#sign-effectiveness")).to_contain_text(
+        "A quality lead other than the CAPA owner and its implementer (Quinn Lead) must sign."
+    )
+    # Separation of duties: Quinn owns and implemented the CAPA, so another quality lead signs.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, reviewer.email)
+    page.goto(f"/capa/{capa}")
     sign = page.locator("#sign-effectiveness")
     sign.get_by_label("Your password").fill(TEST_PASSWORD)
     sign.get_by_label("Meaning of your signature").select_option(label="Verified")
     sign.get_by_role("button", name="Sign").click()
-    expect(page.get_by_test_id("signatures")).to_contain_text("Quinn Lead")
+    expect(page.get_by_test_id("signatures")).to_contain_text("Robin Reviewer")
     close = page.locator("#sign-closure")
     close.get_by_label("Your password").fill(TEST_PASSWORD)
     close.get_by_label("Meaning of your signature").select_option(label="Approved")
@@ -182,7 +192,8 @@ def test_a_quality_lead_runs_the_whole_loop(page: Page, live_server: LiveServer)
     close.get_by_label("Your password").fill(TEST_PASSWORD)
     close.get_by_label("Meaning of your signature").select_option(label="Approved")
     close.get_by_role("button", name="Close and sign").click()
-    expect(page.get_by_test_id("no-actions")).to_contain_text("This nonconformity is closed")
+    expect(page.get_by_test_id("read-only")).to_contain_text("closed and read-only")
+    expect(page.get_by_test_id("edit")).to_have_count(0)
 
     # 8. The complaint's page shows all three recoveries.
     page.goto(f"/complaints/{complaint}")

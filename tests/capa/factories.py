@@ -18,6 +18,7 @@ from app.nonconformities.models import Nonconformity, NonconformitySource
 from app.organisation.models import Category, Process
 from app.rca.models import AnalysisMethod, RootCause, RootCauseAnalysis
 from tests.conftest import TEST_PASSWORD
+from tests.factories import other_lead
 
 _names = itertools.count(1)
 
@@ -106,8 +107,16 @@ def plan(owner: User, **overrides: Any) -> Capa:
     return services.plan_capa(**values)
 
 
-def advance(capa: Capa, status: CapaStatus, lead: User, *, check_result: str = "passed") -> Capa:
-    """Walk `capa` through the workflow up to `status` as quality lead `lead`."""
+def advance(
+    capa: Capa,
+    status: CapaStatus,
+    lead: User,
+    *,
+    check_result: str = "passed",
+    signer: User | None = None,
+) -> Capa:
+    """Walk `capa` through the workflow up to `status` as quality lead `lead`; the signatures
+    are given by `signer` (default: another quality lead, as separation of duties asks)."""
     order = [
         CapaStatus.PLANNED,
         CapaStatus.IN_PROGRESS,
@@ -135,9 +144,11 @@ def advance(capa: Capa, status: CapaStatus, lead: User, *, check_result: str = "
     if target >= 4 and capa.status == CapaStatus.VERIFYING:
         check = pending_check(capa, lead)
         services.record_check_result(check, result=check_result, evidence="Audited", user=lead)
-        services.verify_effectiveness(capa, lead, TEST_PASSWORD, "verified")
+        signer = signer or other_lead(capa.owner, capa.implemented_by)
+        services.verify_effectiveness(capa, signer, TEST_PASSWORD, "verified")
     if target >= 5 and capa.status == CapaStatus.EFFECTIVE:
-        services.close_capa(capa, lead, TEST_PASSWORD, "approved")
+        signer = signer or other_lead(capa.owner, capa.implemented_by)
+        services.close_capa(capa, signer, TEST_PASSWORD, "approved")
     return capa
 
 

@@ -481,12 +481,13 @@ def test_evaluate_now_passes_an_automatic_check_and_refuses_a_manual_one(
 
 
 def test_wrong_signing_passwords_count_toward_the_lockout(
-    client, login, make_capa, committed, fresh, count
+    client, login, make_user, make_capa, committed, fresh, count
 ):
     from app.accounts.models import LoginAttempt
 
     lead = login("quality_lead")
-    reference = make_capa(lead, CapaStatus.VERIFYING, lead=lead)
+    # Separation of duties: the signer neither owns nor implemented the CAPA.
+    reference = make_capa(make_user("contributor"), CapaStatus.VERIFYING)
     committed(
         lambda: services.record_check_result(
             get_capa(reference).checks[0], result="passed", evidence="ok", user=get_user(lead.id)
@@ -515,10 +516,11 @@ def test_wrong_signing_passwords_count_toward_the_lockout(
 
 
 def test_verify_effectiveness_needs_the_password_then_an_edit_shows_on_the_signature(
-    client, login, make_capa, committed, fresh, count
+    client, login, make_user, make_capa, committed, fresh, count
 ):
     lead = login("quality_lead")
-    reference = make_capa(lead, CapaStatus.VERIFYING, lead=lead)
+    # Separation of duties: the signer neither owns nor implemented the CAPA.
+    reference = make_capa(make_user("contributor"), CapaStatus.VERIFYING)
     committed(
         lambda: services.record_check_result(
             get_capa(reference).checks[0], result="passed", evidence="ok", user=get_user(lead.id)
@@ -572,10 +574,11 @@ def test_verify_effectiveness_needs_the_password_then_an_edit_shows_on_the_signa
 
 
 def test_close_needs_the_password_and_records_the_closure_signature(
-    client, login, make_capa, fresh, count
+    client, login, make_user, make_capa, fresh, count
 ):
     lead = login("quality_lead")
-    reference = make_capa(lead, CapaStatus.EFFECTIVE, lead=lead)
+    # Separation of duties: the signer neither owns nor implemented the CAPA.
+    reference = make_capa(make_user("contributor"), CapaStatus.EFFECTIVE)
     response = client.post(
         f"/capa/{reference}/close",
         data={"closure-password": "nope nope nope", "closure-meaning": "approved"},

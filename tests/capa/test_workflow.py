@@ -29,6 +29,12 @@ def lead(session):
     return users.create_user("quality_lead")
 
 
+@pytest.fixture()
+def signer(session):
+    """A second quality lead: the owner and implementer of a CAPA may not sign it."""
+    return users.create_user("quality_lead", full_name="Sam Signer")
+
+
 def test_start_needs_a_principle(session, lead):
     capa = plan(lead)
     capa.principles = []
@@ -40,7 +46,7 @@ def test_start_needs_a_principle(session, lead):
     assert capa.status == CapaStatus.IN_PROGRESS
 
 
-def test_the_whole_happy_path_stamps_implementation_and_closure(session, lead):
+def test_the_whole_happy_path_stamps_implementation_and_closure(session, lead, signer):
     capa = plan(lead)
     services.transition_capa(capa, "start", lead)
     services.transition_capa(capa, "implement", lead)
@@ -50,9 +56,9 @@ def test_the_whole_happy_path_stamps_implementation_and_closure(session, lead):
     assert capa.status == CapaStatus.VERIFYING
     outcome = services.record_check_result(check, result="passed", evidence="OK", user=lead)
     assert not outcome.follow_up_required and "sign" in outcome.message
-    services.verify_effectiveness(capa, lead, TEST_PASSWORD, "verified")
+    services.verify_effectiveness(capa, signer, TEST_PASSWORD, "verified")
     assert capa.status == CapaStatus.EFFECTIVE
-    services.close_capa(capa, lead, TEST_PASSWORD, "approved")
+    services.close_capa(capa, signer, TEST_PASSWORD, "approved")
     assert capa.status == CapaStatus.CLOSED and capa.closed_at is not None
     transitions = db.session.scalars(
         select(AuditEvent)
@@ -169,10 +175,10 @@ def test_a_failed_check_before_verification_leaves_marking_ineffective_for_later
     assert capa.status == CapaStatus.INEFFECTIVE
 
 
-def test_an_ineffective_capa_closes_only_once_a_follow_up_exists(session, lead):
+def test_an_ineffective_capa_closes_only_once_a_follow_up_exists(session, lead, signer):
     capa = advance(plan(lead), CapaStatus.INEFFECTIVE, lead)
     with pytest.raises(TransitionRefused, match="needs a follow-up action before it can close"):
-        services.close_capa(capa, lead, TEST_PASSWORD, "approved")
+        services.close_capa(capa, signer, TEST_PASSWORD, "approved")
     assert signature_count() == 0
     services.create_follow_up(
         capa,
@@ -183,40 +189,40 @@ def test_an_ineffective_capa_closes_only_once_a_follow_up_exists(session, lead):
         due_date=services.today_utc() + timedelta(days=14),
         principle_ids=[2],
     )
-    signature = services.close_capa(capa, lead, TEST_PASSWORD, "approved")
+    signature = services.close_capa(capa, signer, TEST_PASSWORD, "approved")
     assert capa.status == CapaStatus.CLOSED
     assert signature.purpose == services.CLOSURE_PURPOSE
 
 
-def test_signing_needs_the_right_password_and_then_saves_nothing(session, lead):
+def test_signing_needs_the_right_password_and_then_saves_nothing(session, lead, signer):
     capa = advance(plan(lead), CapaStatus.VERIFYING, lead)
     services.record_check_result(
         pending_check(capa, lead), result="passed", evidence="ok", user=lead
     )
     version = capa.version
     with pytest.raises(ServiceError) as refused:
-        services.verify_effectiveness(capa, lead, "not the password", "verified")
+        services.verify_effectiveness(capa, signer, "not the password", "verified")
     assert refused.value.field == "password"
     # Nothing was changed, even before the caller rolls back.
     assert capa.status == CapaStatus.VERIFYING and capa.version == version
     assert signature_count() == 0
     with pytest.raises(ServiceError) as refused:
-        services.verify_effectiveness(capa, lead, TEST_PASSWORD, "authored-by-magic")
+        services.verify_effectiveness(capa, signer, TEST_PASSWORD, "authored-by-magic")
     assert refused.value.field == "meaning"
     assert capa.status == CapaStatus.VERIFYING
 
 
-def test_signatures_keep_meaning_purpose_and_the_content_hash(session, lead):
+def test_signatures_keep_meaning_purpose_and_the_content_hash(session, lead, signer):
     capa = advance(plan(lead), CapaStatus.VERIFYING, lead)
     services.record_check_result(
         pending_check(capa, lead), result="passed", evidence="ok", user=lead
     )
-    effectiveness = services.verify_effectiveness(capa, lead, TEST_PASSWORD, "verified")
+    effectiveness = services.verify_effectiveness(capa, signer, TEST_PASSWORD, "verified")
     assert effectiveness.meaning == SignatureMeaning.VERIFIED
     assert effectiveness.purpose == "capa_effectiveness"
-    assert effectiveness.signer_name == lead.full_name
+    assert effectiveness.signer_name == signer.full_name
     assert effectiveness.content_hash == content_hash(capa)
-    closure = services.close_capa(capa, lead, TEST_PASSWORD, "approved")
+    closure = services.close_capa(capa, signer, TEST_PASSWORD, "approved")
     assert closure.meaning == SignatureMeaning.APPROVED
     assert closure.content_hash == content_hash(capa)
     rows = services.signature_rows(capa)

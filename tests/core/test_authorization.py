@@ -331,6 +331,9 @@ ROUTES = [
         AUDIT_READERS,
     ),
     ("GET", "/reports/archive/{archived_id}.pdf", "reports.archived_report", AUDIT_READERS),
+    # Record control and page faults (issue 18): the import's mapping file, the customer picker
+    ("POST", "/import/{import_id}/mapping/file", "intake.mapping_file", IMPORT_POST),
+    ("GET", "/customers/search.json", "organisation.customer_search", EVERYONE_SIGNED_IN),
 ]
 
 

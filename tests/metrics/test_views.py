@@ -149,7 +149,7 @@ def test_the_financial_case_calculates_and_refuses_bad_assumptions(client, login
     )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert 'data-testid="lifetime-value">1,000.00<' in html
+    assert 'data-testid="lifetime-value">1,000.00 EUR<' in html
     assert 'data-testid="paradox-recovered"' in html
     assert "<title>Retention by group</title>" in html
     bad = client.get("/financial-case?margin_percent=150&lifetime_years=0&acquisition_cost=x")

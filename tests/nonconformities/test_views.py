@@ -526,12 +526,25 @@ def test_close_signs_and_a_later_edit_shows_it(client, login, committed, fetch) 
     )
     assert events[-2:] == [AuditAction.TRANSITION, AuditAction.SIGN]
 
+    # Closed and signed: read-only. No Edit; the edit form sends the user back with the reason.
     closed = fetch(Nonconformity, nc.id)
-    edit = text(client.get(f"/nonconformities/{nc.reference}/edit"))
-    assert "carries an electronic signature" in edit
-    client.post(f"/nonconformities/{nc.reference}/edit", data=_edit_data(closed, title="Retitled"))
+    assert 'data-testid="edit"' not in client.get(f"/nonconformities/{nc.reference}").text
+    response = client.get(f"/nonconformities/{nc.reference}/edit", follow_redirects=True)
+    assert "is closed and read-only; reopen it (with a reason)" in text(response)
+    response = client.post(
+        f"/nonconformities/{nc.reference}/edit", data=_edit_data(closed, title="Retitled")
+    )
+    assert fetch(Nonconformity, nc.id).title == closed.title
+    # A reopen with a reason voids the signature, visibly.
+    response = client.post(
+        f"/nonconformities/{nc.reference}/transition",
+        data={"transition": "reopen", "reason": "Recurred", "version": closed.version},
+    )
+    assert response.status_code == 302
     page = text(client.get(f"/nonconformities/{nc.reference}"))
-    assert "Changed after signature" in page
+    assert "Void — superseded by reopen on" in page and "Recurred" in page
+    assert "Changed after signature" not in page
+    assert 'data-testid="edit"' in client.get(f"/nonconformities/{nc.reference}").text
 
 
 # --- complaint links ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from app.capa.models import CapaStatus
 from app.core.audit import AuditAction, AuditEvent
 from app.core.errors import ServiceError
 from app.core.signatures import Signature, changed_after_signature
-from app.core.workflow import TransitionRefused
+from app.core.workflow import RecordLocked, TransitionRefused
 from app.nonconformities import services
 from app.nonconformities.models import NonconformityStatus
 from tests import factories as user_factories
@@ -177,25 +177,51 @@ def test_close_only_through_the_signed_close(session, lead) -> None:
     assert nc.status == S.VERIFYING
 
 
-def test_an_edit_after_closing_shows_changed_after_signature(session, lead) -> None:
+def test_a_closed_nonconformity_is_read_only_until_a_reopen_voids_its_signature(
+    session, lead
+) -> None:
     nc = _to(raise_nc(), S.VERIFYING, lead)
     nc.capas[0].status = CapaStatus.CLOSED
     signature = services.close_nonconformity(nc, lead, TEST_PASSWORD, "verified")
-    services.update_nonconformity(
-        nc,
-        title="A later title",
-        description=nc.description,
-        process_id=None,
-        category_id=None,
-        owner_id=None,
-        severity=nc.severity,
-        occurrence=nc.occurrence,
-        detection=nc.detection,
-        containment_action=nc.containment_action,
-        expected_version=nc.version,
-        user=lead,
+
+    def edit():
+        return services.update_nonconformity(
+            nc,
+            title="A later title",
+            description=nc.description,
+            process_id=None,
+            category_id=None,
+            owner_id=None,
+            severity=nc.severity,
+            occurrence=nc.occurrence,
+            detection=nc.detection,
+            containment_action=nc.containment_action,
+            expected_version=nc.version,
+            user=lead,
+        )
+
+    with pytest.raises(RecordLocked) as refused:
+        edit()
+    assert refused.value.message == (
+        f"{nc.reference} is closed and read-only; reopen it (with a reason) before you edit it."
     )
-    assert changed_after_signature(signature, nc)
+    with pytest.raises(TransitionRefused, match="needs a reason"):
+        services.transition_nonconformity(nc, "reopen", lead, "  ")
+    assert not signature.is_void
+
+    services.transition_nonconformity(nc, "reopen", lead, "The duplicates came back")
+    assert (nc.status, nc.closed_at) == (S.UNDER_INVESTIGATION, None)
+    assert signature.is_void and signature.void_reason == "The duplicates came back"
+    assert signature.void_notice().startswith("Void — superseded by reopen on ")
+    edit()
+    assert nc.title == "A later title"
+    voided = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.record_type == "electronic_signature",
+            AuditEvent.record_id == str(signature.id),
+        )
+    ).one()
+    assert voided.reason == "The duplicates came back"
 
 
 @pytest.mark.parametrize("start", [S.OPEN, S.CONTAINED, S.UNDER_INVESTIGATION, S.VERIFYING])

@@ -23,6 +23,7 @@ from tests.conftest import TEST_PASSWORD
 @dataclass(frozen=True)
 class Story:
     lead_name: str
+    signer_name: str
     staff_name: str
     complaint: str
     complaint_id: int
@@ -35,6 +36,8 @@ class Story:
 def build_story(suffix: str = "") -> Story:
     lead = users.create_user("quality_lead", full_name=f"Quinn Leadbetter{suffix}")
     staff = users.create_user("contributor", full_name=f"Casey Staffordshire{suffix}")
+    # Separation of duties: the owner does not sign; a second quality lead does.
+    signer = users.create_user("quality_lead", full_name=f"Sasha Signwell{suffix}")
     process = Process(name=f"Refund handling{suffix}")
     category = Category(name=f"Duplicate payment{suffix}")
     db.session.add_all([process, category])
@@ -91,11 +94,12 @@ def build_story(suffix: str = "") -> Story:
     nc_services.transition_nonconformity(nc, "plan_action", lead)
     advance(capa, CapaStatus.IMPLEMENTED, lead)
     nc_services.transition_nonconformity(nc, "verify", lead)
-    advance(capa, CapaStatus.CLOSED, lead)
-    nc_services.close_nonconformity(nc, lead, TEST_PASSWORD, "approved")
+    advance(capa, CapaStatus.CLOSED, lead, signer=signer)
+    nc_services.close_nonconformity(nc, signer, TEST_PASSWORD, "approved")
     db.session.flush()
     return Story(
         lead_name=lead.full_name,
+        signer_name=signer.full_name,
         staff_name=staff.full_name,
         complaint=complaint.reference,
         complaint_id=complaint.id,

@@ -99,7 +99,7 @@ def test_the_capa_report_holds_what_an_auditor_checks(app, client, login, story)
         assert expected in flat, expected
     # Both signatures, each with name, meaning and time.
     signed = re.findall(
-        rf"Signed by {story.lead_name} · (\w+) · \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC", flat
+        rf"Signed by {story.signer_name} · (\w+) · \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC", flat
     )
     assert signed == ["Verified", "Approved"]
     assert "Changed after signature" not in flat
@@ -146,7 +146,7 @@ def test_the_8d_report_walks_d0_to_d8(app, client, login, story):
     ):
         assert expected in flat, expected
     # The nonconformity's closure and the CAPA's two signatures.
-    assert re.findall(rf"Signed by {story.lead_name} · (\w+) ·", flat) == [
+    assert re.findall(rf"Signed by {story.signer_name} · (\w+) ·", flat) == [
         "Approved",
         "Verified",
         "Approved",

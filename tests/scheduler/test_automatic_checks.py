@@ -66,9 +66,13 @@ def test_a_passing_check_awaits_the_quality_leads_sign_off(implemented):
     assert check.result == CheckResult.PASSED
     assert "0 new records" in check.evidence
     assert capa.status == CapaStatus.VERIFYING  # ready for the effectiveness signature
-    assert (
-        services.signing_refusal(capa, implemented["lead"], services.EFFECTIVENESS_PURPOSE) is None
+    # Separation of duties: the lead who implemented it may not sign; another lead may.
+    assert services.signing_refusal(capa, implemented["lead"], services.EFFECTIVENESS_PURPOSE) == (
+        "A quality lead other than the CAPA owner (Test Contributor) or its implementer "
+        "(Test Quality Lead) must sign."
     )
+    signer = users.other_lead(implemented["lead"])
+    assert services.signing_refusal(capa, signer, services.EFFECTIVENESS_PURPOSE) is None
     note = db.session.scalar(
         select(Notification).where(Notification.user_id == implemented["lead"].id)
     )
