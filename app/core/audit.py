@@ -46,6 +46,7 @@ from sqlalchemy.orm import (
     object_session,
 )
 
+from app.core.audit_labels import label_of, lookup_labels
 from app.core.db import Base, UTCDateTime, enum_type, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -103,12 +104,28 @@ class Audited:
     Class attributes a model may set:
     - `__audit_exclude__`: columns left out of diffs (noise such as `updated_at`);
     - `__audit_redact__`: columns whose values are never written (password hashes);
-    - `__audit_state_field__`: the workflow state column; a change to it is a `transition`.
+    - `__audit_state_field__`: the workflow state column; a change to it is a `transition`;
+    - `__audit_label__`: the column that names a record (a reference, a name) where the trail
+      refers to it (see `app.core.audit_labels`);
+    - `__audit_link_mirrors__`: many-to-many relationships whose changes are recorded on the other
+      side's events (the relationship they mirror owns the link), so a link is written once;
+    - `__audit_field_labels__`: how a reader names a field, where the column name would not do;
+    - `__audit_type_label__`: how a reader names the record type ("Complaint", not "complaint");
+    - `__audit_money__`: amount column → the column holding its currency.
+
+    Every other relationship is captured: a many-to-one by its foreign-key column (and the name of
+    the record it points to, under the relationship's key), a many-to-many as the members added
+    and removed (id and name) on this record's event, a one-to-many by the other side's column.
     """
 
     __audit_exclude__: frozenset[str] = frozenset({"updated_at", "version"})
     __audit_redact__: frozenset[str] = frozenset()
     __audit_state_field__: str | None = None
+    __audit_label__: str | None = None
+    __audit_link_mirrors__: frozenset[str] = frozenset()
+    __audit_field_labels__: Mapping[str, str] = {}
+    __audit_type_label__: str | None = None
+    __audit_money__: Mapping[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -362,8 +379,78 @@ def _column_snapshot(obj: Audited) -> dict[str, Any]:
     return snapshot
 
 
-def _related_ids(items: Any) -> list[str]:
-    return sorted(str(_identity(item) or id(item)) for item in items)
+def link_relationships(mapper: Any) -> list[Any]:
+    """The many-to-many relationships of an audited model whose changes its own events record."""
+    mirrors = mapper.class_.__audit_link_mirrors__
+    return [
+        relationship
+        for relationship in mapper.relationships
+        if relationship.secondary is not None
+        and not relationship.viewonly
+        and relationship.key not in mirrors
+    ]
+
+
+def reference_relationships(mapper: Any) -> dict[str, Any]:
+    """Foreign-key column → the many-to-one relationship it implements, for naming the record a
+    column points to. (Composite or excluded keys are left to their columns.)"""
+    found: dict[str, Any] = {}
+    excluded = mapper.class_.__audit_exclude__
+    for relationship in mapper.relationships:
+        if relationship.direction.name != "MANYTOONE" or relationship.secondary is not None:
+            continue
+        columns = list(relationship.local_columns)
+        if len(columns) != 1:
+            continue
+        column_key = mapper.get_property_by_column(columns[0]).key
+        if column_key not in excluded:
+            found[column_key] = relationship
+    return found
+
+
+def link_member(record: Any) -> dict[str, Any]:
+    """A linked record as the trail stores it: its id and the name it had at the time."""
+    identity = inspect(record).mapper.primary_key_from_instance(record)
+    return {
+        "id": jsonable(identity[0]) if len(identity) == 1 else _identity(record),
+        "label": label_of(record),
+    }
+
+
+def link_change(added: Any, removed: Any) -> dict[str, Any]:
+    """`{"added": [...], "removed": [...]}` of linked records, each list ordered by id (empty
+    lists left out), for a many-to-many relationship's entry in an event."""
+    change: dict[str, Any] = {}
+    for name, records in (("added", added), ("removed", removed)):
+        members = sorted((link_member(r) for r in records), key=lambda m: str(m["id"]).zfill(20))
+        if members:
+            change[name] = members
+    return change
+
+
+def _link_history(obj: Audited) -> dict[str, tuple[list[Any], list[Any]]]:
+    """Per link relationship, the records added and removed since the last flush."""
+    links: dict[str, tuple[list[Any], list[Any]]] = {}
+    for relationship in link_relationships(inspect(obj).mapper):
+        history = attributes.get_history(
+            obj, relationship.key, passive=attributes.PASSIVE_NO_INITIALIZE
+        )
+        added = [item for item in history.added if item not in history.deleted]
+        removed = [item for item in history.deleted if item not in history.added]
+        if added or removed:
+            links[relationship.key] = (added, removed)
+    return links
+
+
+def _current_links(obj: Audited) -> dict[str, tuple[list[Any], list[Any]]]:
+    """The members a new record starts with, per link relationship (as added)."""
+    state = inspect(obj)
+    links: dict[str, tuple[list[Any], list[Any]]] = {}
+    for relationship in link_relationships(state.mapper):
+        members = list(state.dict.get(relationship.key) or [])
+        if members:
+            links[relationship.key] = (members, [])
+    return links
 
 
 def _diff(obj: Audited) -> dict[str, Any]:
@@ -384,19 +471,91 @@ def _diff(obj: Audited) -> dict[str, Any]:
             changes[key] = [REDACTED, REDACTED]
         else:
             changes[key] = [jsonable(old), jsonable(new)]
-    for relationship in state.mapper.relationships:
-        if relationship.secondary is None:
-            continue
-        history = attributes.get_history(
-            obj, relationship.key, passive=attributes.PASSIVE_NO_INITIALIZE
-        )
-        if not history.has_changes():
-            continue
-        before = _related_ids([*history.unchanged, *history.deleted])
-        after = _related_ids([*history.unchanged, *history.added])
-        if before != after:
-            changes[relationship.key] = [before, after]
     return changes
+
+
+def referenced_records(model: Any, changes: Mapping[str, Any]) -> dict[str, set[str]]:
+    """Record type → ids of the records the foreign-key fields of `changes` point to."""
+    wanted: dict[str, set[str]] = {}
+    for column_key, relationship in reference_relationships(inspect(model)).items():
+        pair = changes.get(column_key)
+        if not isinstance(pair, list) or len(pair) != 2:
+            continue
+        target = relationship.mapper.class_.__tablename__
+        for value in pair:
+            if value is not None and not isinstance(value, list | dict):
+                wanted.setdefault(target, set()).add(str(value))
+    return wanted
+
+
+def add_reference_names(
+    model: Any, changes: dict[str, Any], names: Mapping[tuple[str, str], str]
+) -> None:
+    """Beside each foreign-key field of `changes`, the names of the records it pointed to and
+    points to now, under the relationship's key (`"customer": ["Acme", "Beta"]`)."""
+    for column_key, relationship in reference_relationships(inspect(model)).items():
+        pair = changes.get(column_key)
+        if not isinstance(pair, list) or len(pair) != 2 or relationship.key in changes:
+            continue
+        target = relationship.mapper.class_.__tablename__
+        named = [None if value is None else names.get((target, str(value))) for value in pair]
+        if any(name is not None for name in named):
+            changes[relationship.key] = named
+
+
+def name_references(
+    connection: Connection,
+    items: list[tuple[Any, dict[str, Any]]],
+    cache: dict[tuple[str, str], str] | None = None,
+) -> None:
+    """Add the names of referenced records to each (model, changes) pair, with one lookup query
+    for all of them (`cache` keeps names across calls, for bulk writers)."""
+    names = cache if cache is not None else {}
+    wanted: dict[str, set[str]] = {}
+    for model, changes in items:
+        for record_type, ids in referenced_records(model, changes).items():
+            missing = {value for value in ids if (record_type, value) not in names}
+            if missing:
+                wanted.setdefault(record_type, set()).update(missing)
+    if wanted:
+        names.update(lookup_labels(connection, wanted))
+    for model, changes in items:
+        add_reference_names(model, changes, names)
+
+
+def bulk_create_events(
+    connection: Connection,
+    model: Any,
+    rows: list[Mapping[str, Any]],
+    *,
+    links: Mapping[Any, Mapping[str, list[Any]]] | None = None,
+    names: dict[tuple[str, str], str] | None = None,
+    reason: str | None = None,
+) -> list[dict[str, Any]]:
+    """Write the `create` events of rows inserted in bulk (Core), the same events the ORM writes
+    for them: every non-empty audited column, the names of referenced records and, from `links`
+    (row id → relationship key → linked records as `{"id", "label"}`), the initial members of
+    its many-to-many relationships."""
+    excluded = model.__audit_exclude__
+    redacted = model.__audit_redact__
+    items: list[tuple[Any, dict[str, Any]]] = []
+    for row in rows:
+        snapshot = {
+            key: [None, REDACTED if key in redacted else jsonable(value)]
+            for key, value in row.items()
+            if key not in excluded and value is not None
+        }
+        items.append((model, snapshot))
+    name_references(connection, items, names)
+    events = []
+    for row, (_, snapshot) in zip(rows, items, strict=True):
+        for key, members in ((links or {}).get(row["id"]) or {}).items():
+            if members:
+                snapshot[key] = {"added": sorted(members, key=lambda m: str(m["id"]).zfill(20))}
+        events.append(
+            PendingEvent(AuditAction.CREATE, model.__tablename__, str(row["id"]), snapshot, reason)
+        )
+    return append_events(connection, events)
 
 
 _PENDING_KEY = "loop_audit_pending"
@@ -408,6 +567,7 @@ class _Captured:
     obj: Audited
     changes: dict[str, Any] | None
     record_id: str | None = None
+    links: dict[str, tuple[list[Any], list[Any]]] | None = None
 
 
 @event.listens_for(Session, "before_flush")
@@ -415,12 +575,13 @@ def _capture_before_flush(session: Session, flush_context: Any, instances: Any) 
     captured: list[_Captured] = session.info.setdefault(_PENDING_KEY, [])
     for obj in session.new:
         if isinstance(obj, Audited):
-            captured.append(_Captured("create", obj, None))
+            captured.append(_Captured("create", obj, None, links=_current_links(obj)))
     for obj in session.dirty:
         if isinstance(obj, Audited) and session.is_modified(obj):
             changes = _diff(obj)
-            if changes:
-                captured.append(_Captured("update", obj, changes, _identity(obj)))
+            links = _link_history(obj)
+            if changes or links:
+                captured.append(_Captured("update", obj, changes, _identity(obj), links))
 
 
 @event.listens_for(Audited, "before_delete", propagate=True)
@@ -441,24 +602,33 @@ def _write_after_flush(session: Session, flush_context: Any) -> None:
     captured: list[_Captured] = session.info.pop(_PENDING_KEY, [])
     if not captured:
         return
+    connection = session.connection()
+    items: list[tuple[Any, dict[str, Any]]] = []
+    for item in captured:
+        if item.kind == "create":
+            item.changes = _column_snapshot(item.obj)
+            item.record_id = _identity(item.obj)
+        items.append((type(item.obj), item.changes or {}))
+    # Names of the records that foreign keys point to, as they are now: one query for the flush.
+    name_references(connection, items)
     events: list[PendingEvent] = []
     for item in captured:
+        changes = item.changes or {}
+        for key, (added, removed) in (item.links or {}).items():
+            change = link_change(added, removed)
+            if change:
+                changes[key] = change
         record_type = record_type_of(item.obj)
         if item.kind == "create":
-            snapshot = _column_snapshot(item.obj)
-            events.append(
-                PendingEvent(AuditAction.CREATE, record_type, _identity(item.obj), snapshot)
-            )
+            action = AuditAction.CREATE
         elif item.kind == "update":
             state_field = item.obj.__audit_state_field__
-            is_transition = state_field is not None and state_field in (item.changes or {})
+            is_transition = state_field is not None and state_field in changes
             action = AuditAction.TRANSITION if is_transition else AuditAction.UPDATE
-            events.append(PendingEvent(action, record_type, item.record_id, item.changes))
         else:
-            events.append(
-                PendingEvent(AuditAction.DELETE, record_type, item.record_id, item.changes)
-            )
-    append_events(session.connection(), events)
+            action = AuditAction.DELETE
+        events.append(PendingEvent(action, record_type, item.record_id, changes))
+    append_events(connection, events)
 
 
 @event.listens_for(Session, "after_rollback")
