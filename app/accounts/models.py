@@ -21,6 +21,7 @@ class User(Audited, TimestampMixin, VersionedMixin, UserMixin, Base):
         "email": "E-mail",
         "session_epoch": "Session epoch",
     }
+    __audit_bookkeeping__ = frozenset({"session_epoch"})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

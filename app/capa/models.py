@@ -92,6 +92,7 @@ class Capa(Audited, TimestampMixin, VersionedMixin, Base):
         "follow_up_of_id": "Follow-up of",
         "principles": "TQM principles",
     }
+    __audit_money__ = {"cost": None}
     __audit_state_field__ = "status"
     __table_args__ = (
         CheckConstraint("cost IS NULL OR cost >= 0", name="cost_not_negative"),

@@ -111,7 +111,8 @@ class Audited:
       side's events (the relationship they mirror owns the link), so a link is written once;
     - `__audit_field_labels__`: how a reader names a field, where the column name would not do;
     - `__audit_type_label__`: how a reader names the record type ("Complaint", not "complaint");
-    - `__audit_money__`: amount column → the column holding its currency.
+    - `__audit_money__`: money columns, each → the column holding its currency (or None);
+    - `__audit_bookkeeping__`: more fields readers may skip (ids and timestamps always are).
 
     Every other relationship is captured: a many-to-one by its foreign-key column (and the name of
     the record it points to, under the relationship's key), a many-to-many as the members added
@@ -125,7 +126,8 @@ class Audited:
     __audit_link_mirrors__: frozenset[str] = frozenset()
     __audit_field_labels__: Mapping[str, str] = {}
     __audit_type_label__: str | None = None
-    __audit_money__: Mapping[str, str] = {}
+    __audit_money__: Mapping[str, str | None] = {}
+    __audit_bookkeeping__: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ class Customer(Audited, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "customer"
     __audit_label__ = "name"
     __audit_type_label__ = "Customer"
+    __audit_money__ = {"annual_value": None}
     __audit_field_labels__ = {
         "annual_value": "Annual value",
         "customer_since": "Customer since",

@@ -321,6 +321,8 @@ ROUTES = [
         AUDIT_READERS,
     ),
     ("GET", "/reports/archive/{archived_id}.pdf", "reports.archived_report", AUDIT_READERS),
+    # The audit trail (history): the log's CSV export, for those who read the log.
+    ("GET", "/audit/export.csv", "audit.event_export", AUDIT_READERS),
 ]
 
 
