@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import functools
 import hashlib
 import json
 import re
@@ -185,7 +186,17 @@ def start_request_context() -> None:
 # --- serialisation and hashing ---------------------------------------------------------------
 
 
+_AS_IS = frozenset({type(None), bool, int, float, str})
+
+
 def jsonable(value: Any) -> Any:
+    # Exact built-in types first (the bulk writers serialise millions of values); anything else
+    # takes the general path below, so every value serialises exactly as it always has.
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is datetime:
+        return value.isoformat()
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, enum.Enum):
@@ -476,14 +487,22 @@ def _diff(obj: Audited) -> dict[str, Any]:
     return changes
 
 
+@functools.cache
+def _reference_columns(model: Any) -> tuple[tuple[str, str, str], ...]:
+    """(foreign-key column, relationship key, target record type) of `model`, computed once."""
+    return tuple(
+        (column_key, relationship.key, relationship.mapper.class_.__tablename__)
+        for column_key, relationship in reference_relationships(inspect(model)).items()
+    )
+
+
 def referenced_records(model: Any, changes: Mapping[str, Any]) -> dict[str, set[str]]:
     """Record type → ids of the records the foreign-key fields of `changes` point to."""
     wanted: dict[str, set[str]] = {}
-    for column_key, relationship in reference_relationships(inspect(model)).items():
+    for column_key, _, target in _reference_columns(model):
         pair = changes.get(column_key)
-        if not isinstance(pair, list) or len(pair) != 2:
+        if type(pair) is not list or len(pair) != 2:
             continue
-        target = relationship.mapper.class_.__tablename__
         for value in pair:
             if value is not None and not isinstance(value, list | dict):
                 wanted.setdefault(target, set()).add(str(value))
@@ -495,14 +514,13 @@ def add_reference_names(
 ) -> None:
     """Beside each foreign-key field of `changes`, the names of the records it pointed to and
     points to now, under the relationship's key (`"customer": ["Acme", "Beta"]`)."""
-    for column_key, relationship in reference_relationships(inspect(model)).items():
+    for column_key, relationship_key, target in _reference_columns(model):
         pair = changes.get(column_key)
-        if not isinstance(pair, list) or len(pair) != 2 or relationship.key in changes:
+        if type(pair) is not list or len(pair) != 2 or relationship_key in changes:
             continue
-        target = relationship.mapper.class_.__tablename__
         named = [None if value is None else names.get((target, str(value))) for value in pair]
-        if any(name is not None for name in named):
-            changes[relationship.key] = named
+        if named[0] is not None or named[1] is not None:
+            changes[relationship_key] = named
 
 
 def name_references(
