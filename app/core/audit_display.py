@@ -21,14 +21,9 @@ from sqlalchemy import Boolean, Date, Enum, inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from app.core.audit import (
-    REDACTED,
-    AuditAction,
-    AuditEvent,
-    link_relationships,
-    reference_relationships,
-)
+from app.core.audit import REDACTED, AuditAction, AuditEvent
 from app.core.audit_labels import lookup_labels, model_for
+from app.core.audit_links import link_relationships, reference_relationships
 from app.core.db import UTCDateTime
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S UTC"
@@ -62,10 +57,6 @@ class FieldChange:
     added: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()
     is_link: bool = False
-
-    @property
-    def is_set(self) -> bool:
-        return self.old is None and not self.is_link
 
     def text(self, action: str = "") -> str:
         """The change as one line: "Label: old → new", "Label: new", "Label: added …; removed …"."""

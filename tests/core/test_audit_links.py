@@ -7,8 +7,9 @@ from sqlalchemy import select
 
 import app.models  # noqa: F401  (every model mapped, so the walk sees them all)
 from app.capa import services as capa_services
-from app.core.audit import AuditAction, AuditEvent, link_relationships, verify_chain
+from app.core.audit import AuditAction, AuditEvent, verify_chain
 from app.core.audit_labels import audited_models
+from app.core.audit_links import link_relationships
 from app.core.db import Base
 from app.metrics.models import Objective
 from app.organisation.models import TQMPrinciple
