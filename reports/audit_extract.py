@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from app.capa import services as capa_services
 from app.complaints import services as complaint_services
 from app.core.audit import AuditEvent, event_hash, verify_chain
+from app.core.audit_display import readable_events
 from app.core.db import utcnow
 from app.extensions import db
 from app.nonconformities import services as nc_services
@@ -187,7 +188,8 @@ def gather_audit_extract(scope: ExtractScope, now: datetime | None = None) -> Re
         },
         count=len(events),
         events=[
-            event_data(event, labels.get((event.record_type, event.record_id))) for event in events
+            event_data(event, labels.get((event.record_type, event.record_id)), readable)
+            for event, readable in zip(events, readable_events(events), strict=True)
         ],
         verification={
             "verified_at": when(now or utcnow()),

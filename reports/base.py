@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 
 from app.core.audit import AuditEvent, canonical_json, record_type_of
+from app.core.audit_display import ReadableEvent, readable_events
 from app.core.errors import ServiceError
 from app.core.signatures import Signature
 from app.extensions import db
@@ -108,17 +109,25 @@ def signature_data(
     }
 
 
-def event_data(event: AuditEvent, record_label: str | None = None) -> dict[str, Any]:
-    """One audit event, every field (so its hash can be recomputed from the attached data)."""
+def event_data(
+    event: AuditEvent, record_label: str | None = None, readable: ReadableEvent | None = None
+) -> dict[str, Any]:
+    """One audit event, every stored field (so its hash can be recomputed from the attached
+    data), and how it reads (`app.core.audit_display`): the action's and the record's names and
+    one line per field change ("Owner: Quinn Lead → Casey Staff")."""
+    readable = readable or readable_events([event])[0]
     return {
         "id": event.id,
         "occurred_at": when(event.occurred_at),
         "actor": event.actor,
         "actor_user_id": event.actor_user_id,
         "action": str(event.action),
+        "action_label": readable.action_label,
         "record_type": event.record_type,
+        "record_type_label": readable.record_type_label,
         "record_id": event.record_id,
-        "record": record_label,
+        "record": record_label or readable.record_label,
+        "lines": readable.lines(),
         "changes": event.changes_dict,
         "reason": event.reason,
         "request_id": event.request_id,
@@ -129,10 +138,12 @@ def event_data(event: AuditEvent, record_label: str | None = None) -> dict[str, 
 
 
 def history_data(events: Iterable[AuditEvent], labels: dict[tuple[str, str], str]) -> list[dict]:
-    """Events as report data; `labels` names records by (record_type, record_id)."""
+    """Events as report data; `labels` names records by (record_type, record_id) where the
+    trail's own name for them would not do."""
+    events = list(events)
     return [
-        event_data(event, labels.get((event.record_type, event.record_id or "")))
-        for event in events
+        event_data(event, labels.get((event.record_type, event.record_id or "")), readable)
+        for event, readable in zip(events, readable_events(events), strict=True)
     ]
 
 

@@ -22,11 +22,9 @@ from reports.base import (
 def gather_capa_report(capa: Capa) -> Report:
     """The CAPA report of `capa` (load it with `capa_services.capa_by_reference`)."""
     filters = [("Record", capa.reference)]
-    labels = {("capa", str(capa.id)): capa.reference}
-    for training in capa.trainings:
-        labels[("training_assignment", str(training.id))] = f"Training: {training.topic}"
-    for check in capa.checks:
-        labels[("effectiveness_check", str(check.id))] = f"Effectiveness check {check.id}"
+    # Records are named as the trail names them (app.core.audit_display): the CAPA by its
+    # reference, "Training: <topic>", "Effectiveness check: <criterion>".
+    labels: dict[tuple[str, str], str] = {}
     data = report_data(
         filters,
         capa={

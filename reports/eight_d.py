@@ -16,6 +16,7 @@ from app.core.signatures import changed_after_signature
 from app.extensions import db
 from app.nonconformities import services as nc_services
 from app.nonconformities.models import Nonconformity
+from app.rca.fishbone import fishbone_svg
 from app.rca.models import EIGHT_D_DISCIPLINES, AnalysisMethod, RootCause, RootCauseAnalysis
 from app.rca.services import eight_d_contents
 from reports.base import Report, day, name_of, report_data, signature_data, when
@@ -78,8 +79,34 @@ def _narratives(nc: Nonconformity) -> dict[str, list[dict[str, Any]]]:
             continue
         for key, _title, content in eight_d_contents(analysis):
             if content:
-                narratives[key].append({"analysis": analysis.id, "text": content})
+                narratives[key].append({"analysis": analysis_title(analysis), "text": content})
     return narratives
+
+
+def analysis_title(analysis: RootCauseAnalysis) -> str:
+    """How the report names an analysis: its method and its problem statement (its title), never
+    its internal id."""
+    statement = " ".join((analysis.problem_statement or "").split())
+    return (
+        f"{analysis.method.label} analysis: “{statement}”"
+        if statement
+        else (f"{analysis.method.label} analysis of {analysis.nonconformity.reference}")
+    )
+
+
+def _recognition(nc: Nonconformity, capas: list[dict[str, Any]]) -> dict[str, Any]:
+    """D8: what the team is recognised for — the outcome the record chain shows."""
+    effective = [c["reference"] for c in capas if c["latest_check"] == "Passed"]
+    return {
+        "outcome": (
+            f"{len(effective)} of {len(capas)} action(s) verified effective"
+            + (f" ({', '.join(effective)})" if effective else "")
+            if capas
+            else "No action was needed or planned"
+        ),
+        "status": nc.status.label,
+        "closed_at": when(nc.closed_at),
+    }
 
 
 def _capa_data(capa: Capa) -> dict[str, Any]:
@@ -126,7 +153,9 @@ def gather_eight_d_report(nc: Nonconformity) -> Report:
     analyses = [
         {
             "id": analysis.id,
+            "title": analysis_title(analysis),
             "method": analysis.method.label,
+            "fishbone": f"fishbone-{analysis.id}" if analysis.ishikawa_causes else None,
             "problem_statement": analysis.problem_statement,
             "analyst": name_of(analysis.created_by),
             "why_steps": [
@@ -204,8 +233,14 @@ def gather_eight_d_report(nc: Nonconformity) -> Report:
         analyses=analyses,
         root_causes=root_causes,
         capas=capas,
+        recognition=_recognition(nc, capas),
         signatures=signatures,
     )
+    charts = {
+        f"fishbone-{analysis.id}": fishbone_svg(analysis)
+        for analysis in nc.analyses
+        if analysis.ishikawa_causes
+    }
     return Report(
         kind="8d",
         title=f"8D report {nc.reference}",
@@ -217,4 +252,5 @@ def gather_eight_d_report(nc: Nonconformity) -> Report:
         filename_stem=f"{nc.reference}-8D",
         subject=f"{nc.reference}: {nc.title}",
         keywords=[nc.reference, *(capa.reference for capa in nc.capas)],
+        charts=charts,
     )

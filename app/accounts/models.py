@@ -14,6 +14,14 @@ from app.core.permissions import Role
 class User(Audited, TimestampMixin, VersionedMixin, UserMixin, Base):
     __tablename__ = "user_account"
     __audit_redact__ = frozenset({"password_hash"})
+    __audit_label__ = "full_name"
+    __audit_type_label__ = "User"
+    __audit_field_labels__ = {
+        "full_name": "Name",
+        "email": "E-mail",
+        "session_epoch": "Session epoch",
+    }
+    __audit_bookkeeping__ = frozenset({"session_epoch"})
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

@@ -16,6 +16,8 @@ class ApiToken(Audited, TimestampMixin, Base):
     on the admin page without revealing them."""
 
     __tablename__ = "api_token"
+    __audit_label__ = "name"
+    __audit_type_label__ = "API token"
     # Every call stamps last_used_at: that is usage, not a change worth an audit event.
     __audit_exclude__ = frozenset({"updated_at", "last_used_at"})
     __audit_redact__ = frozenset({"token_hash"})

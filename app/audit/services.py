@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from app.core.audit import AuditAction, AuditEvent, ChainVerification, record_type_of, verify_chain
+from app.core.audit_display import ReadableEvent, readable_events, type_label
+from app.core.audit_labels import lookup_labels
 from app.core.db import continue_read_only
 from app.core.pagination import Page, paginate
 from app.extensions import db
@@ -24,8 +27,7 @@ class EventFilters:
     date_to: date | None = None
 
 
-def search_events(filters: EventFilters, page: int, per_page: int) -> Page[AuditEvent]:
-    """Events matching `filters`, newest first, one page at a time."""
+def _statement(filters: EventFilters) -> Select[Any]:
     statement = select(AuditEvent).order_by(AuditEvent.id.desc())
     if filters.record_type:
         statement = statement.where(AuditEvent.record_type == filters.record_type)
@@ -41,7 +43,45 @@ def search_events(filters: EventFilters, page: int, per_page: int) -> Page[Audit
     if filters.date_to:
         end = datetime.combine(filters.date_to + timedelta(days=1), time.min, tzinfo=UTC)
         statement = statement.where(AuditEvent.occurred_at < end)
-    return paginate(db.session, statement, page, per_page)
+    return statement
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One page of the log: the page of events and the same events as a person reads them."""
+
+    page: Page[AuditEvent]
+    items: list[ReadableEvent] = field(default_factory=list)
+
+
+def search_events(filters: EventFilters, page: int, per_page: int) -> EventPage:
+    """Events matching `filters`, newest first, one page at a time, read with one query for the
+    names of every record the page mentions."""
+    found = paginate(db.session, _statement(filters), page, per_page)
+    return EventPage(found, readable_events(found.items))
+
+
+def export_events(filters: EventFilters, batch_size: int = 1_000) -> Iterator[ReadableEvent]:
+    """Every event matching `filters`, newest first, read a batch at a time (one query for the
+    events and one for the names per batch), so memory stays flat however many match."""
+    statement = _statement(filters)
+    before: int | None = None
+    while True:
+        batch_statement = statement if before is None else statement.where(AuditEvent.id < before)
+        batch = list(db.session.scalars(batch_statement.limit(batch_size)))
+        yield from readable_events(batch)
+        if len(batch) < batch_size:
+            return
+        before = batch[-1].id
+
+
+def record_name(record_type: str | None, record_id: str | None) -> str | None:
+    """How the log names one record it is filtered to ("CMP-2026-000123", "Customer: Acme")."""
+    if not record_type or not record_id:
+        return None
+    names = lookup_labels(db.session, {record_type: [record_id]})
+    name = names.get((record_type, record_id))
+    return name if name is not None else f"{type_label(record_type)} {record_id}"
 
 
 def history_of(record: object) -> list[AuditEvent]:
@@ -59,12 +99,10 @@ def history_of(record: object) -> list[AuditEvent]:
     )
 
 
-def record_types() -> list[str]:
-    return list(
-        db.session.scalars(
-            select(AuditEvent.record_type).distinct().order_by(AuditEvent.record_type)
-        )
-    )
+def record_types() -> list[tuple[str, str]]:
+    """(record type, label) of every type in the trail, for the log's filter, by label."""
+    stored = db.session.scalars(select(AuditEvent.record_type).distinct())
+    return sorted(((t, type_label(t)) for t in stored), key=lambda pair: pair[1].lower())
 
 
 def chain_length() -> int:

@@ -82,6 +82,17 @@ capa_root_cause = Table(
 
 class Capa(Audited, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "capa"
+    __audit_label__ = "reference"
+    __audit_type_label__ = "CAPA"
+    __audit_field_labels__ = {
+        "recovery_dimension": "Recovery",
+        "cost": "Estimated cost",
+        "implemented_at": "Implemented",
+        "closed_at": "Closed",
+        "follow_up_of_id": "Follow-up of",
+        "principles": "TQM principles",
+    }
+    __audit_money__ = {"cost": None}
     __audit_state_field__ = "status"
     __table_args__ = (
         CheckConstraint("cost IS NULL OR cost >= 0", name="cost_not_negative"),
@@ -131,6 +142,9 @@ class TrainingAssignment(Audited, TimestampMixin, VersionedMixin, Base):
     """Employee recovery: a staff member prepared for the failure situation."""
 
     __tablename__ = "training_assignment"
+    __audit_label__ = "topic"
+    __audit_type_label__ = "Training"
+    __audit_field_labels__ = {"capa_id": "CAPA", "completed_at": "Completed"}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     capa_id: Mapped[int] = mapped_column(ForeignKey("capa.id"), index=True)
@@ -162,6 +176,14 @@ class CheckResult(LabelledEnum):
 
 class EffectivenessCheck(Audited, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "effectiveness_check"
+    __audit_label__ = "criterion"
+    __audit_type_label__ = "Effectiveness check"
+    __audit_field_labels__ = {
+        "capa_id": "CAPA",
+        "window_days": "Window (days)",
+        "checked_by_id": "Checked by",
+        "checked_at": "Checked",
+    }
     __table_args__ = (
         CheckConstraint(
             "method <> 'no_recurrence' OR window_days > 0", name="automatic_needs_window"

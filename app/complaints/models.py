@@ -3,6 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.core.audit import Audited
+from app.core.audit_labels import enum_label
 from app.core.db import Base, TimestampMixin, UTCDateTime, VersionedMixin, enum_type
 from app.organisation.models import Category, Customer, Process
 
@@ -96,6 +98,25 @@ class Complaint(Audited, TimestampMixin, VersionedMixin, Base):
     __audit_state_field__ = "status"
     # The stored durations follow from the times, which are audited themselves.
     __audit_exclude__ = Audited.__audit_exclude__ | {"first_response_seconds", "resolution_seconds"}
+    __audit_label__ = "reference"
+    __audit_type_label__ = "Complaint"
+    __audit_field_labels__ = {
+        "product_or_service": "Product or service",
+        "csat_score": "Satisfaction (CSAT)",
+        "csat_comment": "Satisfaction comment",
+        "csat_recorded_at": "Satisfaction recorded",
+        "escalation_level": "Escalation level",
+        "escalated_by_id": "Escalated by",
+        "escalated_at": "Escalated",
+        "first_response_at": "First response",
+        "resolved_at": "Resolved",
+        "closed_at": "Closed",
+        "received_at": "Received",
+        "first_contact_resolution": "Resolved at first contact",
+        "retention_status": "Retention",
+        "retention_follow_up_days": "Retention follow-up (days)",
+        "retention_checked_at": "Retention checked",
+    }
     __table_args__ = (
         UniqueConstraint("source_system", "external_id"),
         CheckConstraint("escalation_level BETWEEN 0 AND 3", name="escalation_level_range"),
@@ -197,6 +218,10 @@ class RecoveryAction(Audited, TimestampMixin, Base):
     """Customer recovery: what was done to make the customer whole, and what it cost."""
 
     __tablename__ = "recovery_action"
+    __audit_type_label__ = "Recovery action"
+    __audit_field_labels__ = {"kind": "Recovery", "done_at": "Done", "done_by_id": "Done by"}
+    # The amount is shown with its currency (app.core.audit_display).
+    __audit_money__ = {"amount": "currency"}
     __table_args__ = (
         CheckConstraint("amount IS NULL OR amount >= 0", name="amount_not_negative"),
         CheckConstraint(
@@ -215,3 +240,11 @@ class RecoveryAction(Audited, TimestampMixin, Base):
 
     complaint: Mapped[Complaint] = relationship(back_populates="recovery_actions")
     done_by: Mapped[User | None] = relationship()
+
+    @classmethod
+    def audit_label_expression(cls) -> Any:
+        return enum_label(cls.kind, RecoveryKind)
+
+    @property
+    def audit_label(self) -> str:
+        return RecoveryKind(self.kind).label

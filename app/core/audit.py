@@ -47,6 +47,12 @@ from sqlalchemy.orm import (
 )
 
 from app.core import data_version
+from app.core.audit_links import (
+    initial_links,
+    link_change,
+    link_history,
+    name_references,
+)
 from app.core.db import Base, UTCDateTime, enum_type, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -104,12 +110,30 @@ class Audited:
     Class attributes a model may set:
     - `__audit_exclude__`: columns left out of diffs (noise such as `updated_at`);
     - `__audit_redact__`: columns whose values are never written (password hashes);
-    - `__audit_state_field__`: the workflow state column; a change to it is a `transition`.
+    - `__audit_state_field__`: the workflow state column; a change to it is a `transition`;
+    - `__audit_label__`: the column that names a record (a reference, a name) where the trail
+      refers to it (see `app.core.audit_labels`);
+    - `__audit_link_mirrors__`: many-to-many relationships whose changes are recorded on the other
+      side's events (the relationship they mirror owns the link), so a link is written once;
+    - `__audit_field_labels__`: how a reader names a field, where the column name would not do;
+    - `__audit_type_label__`: how a reader names the record type ("Complaint", not "complaint");
+    - `__audit_money__`: money columns, each → the column holding its currency (or None);
+    - `__audit_bookkeeping__`: more fields readers may skip (ids and timestamps always are).
+
+    Every other relationship is captured: a many-to-one by its foreign-key column (and the name of
+    the record it points to, under the relationship's key), a many-to-many as the members added
+    and removed (id and name) on this record's event, a one-to-many by the other side's column.
     """
 
     __audit_exclude__: frozenset[str] = frozenset({"updated_at", "version"})
     __audit_redact__: frozenset[str] = frozenset()
     __audit_state_field__: str | None = None
+    __audit_label__: str | None = None
+    __audit_link_mirrors__: frozenset[str] = frozenset()
+    __audit_field_labels__: Mapping[str, str] = {}
+    __audit_type_label__: str | None = None
+    __audit_money__: Mapping[str, str | None] = {}
+    __audit_bookkeeping__: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -167,7 +191,17 @@ def start_request_context() -> None:
 # --- serialisation and hashing ---------------------------------------------------------------
 
 
+_AS_IS = frozenset({type(None), bool, int, float, str})
+
+
 def jsonable(value: Any) -> Any:
+    # Exact built-in types first (the bulk writers serialise millions of values); anything else
+    # takes the general path below, so every value serialises exactly as it always has.
+    kind = type(value)
+    if kind in _AS_IS:
+        return value
+    if kind is datetime:
+        return value.isoformat()
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, enum.Enum):
@@ -371,10 +405,6 @@ def _column_snapshot(obj: Audited) -> dict[str, Any]:
     return snapshot
 
 
-def _related_ids(items: Any) -> list[str]:
-    return sorted(str(_identity(item) or id(item)) for item in items)
-
-
 def _diff(obj: Audited) -> dict[str, Any]:
     state = inspect(obj)
     changes: dict[str, Any] = {}
@@ -393,19 +423,42 @@ def _diff(obj: Audited) -> dict[str, Any]:
             changes[key] = [REDACTED, REDACTED]
         else:
             changes[key] = [jsonable(old), jsonable(new)]
-    for relationship in state.mapper.relationships:
-        if relationship.secondary is None:
-            continue
-        history = attributes.get_history(
-            obj, relationship.key, passive=attributes.PASSIVE_NO_INITIALIZE
-        )
-        if not history.has_changes():
-            continue
-        before = _related_ids([*history.unchanged, *history.deleted])
-        after = _related_ids([*history.unchanged, *history.added])
-        if before != after:
-            changes[relationship.key] = [before, after]
     return changes
+
+
+def bulk_create_events(
+    connection: Connection,
+    model: Any,
+    rows: list[Mapping[str, Any]],
+    *,
+    links: Mapping[Any, Mapping[str, list[Any]]] | None = None,
+    names: dict[tuple[str, str], str] | None = None,
+    reason: str | None = None,
+) -> list[dict[str, Any]]:
+    """Write the `create` events of rows inserted in bulk (Core), the same events the ORM writes
+    for them: every non-empty audited column, the names of referenced records and, from `links`
+    (row id → relationship key → linked records as `{"id", "label"}`), the initial members of
+    its many-to-many relationships."""
+    excluded = model.__audit_exclude__
+    redacted = model.__audit_redact__
+    items: list[tuple[Any, dict[str, Any]]] = []
+    for row in rows:
+        snapshot = {
+            key: [None, REDACTED if key in redacted else jsonable(value)]
+            for key, value in row.items()
+            if key not in excluded and value is not None
+        }
+        items.append((model, snapshot))
+    name_references(connection, items, names)
+    events = []
+    for row, (_, snapshot) in zip(rows, items, strict=True):
+        for key, members in ((links or {}).get(row["id"]) or {}).items():
+            if members:
+                snapshot[key] = {"added": sorted(members, key=lambda m: str(m["id"]).zfill(20))}
+        events.append(
+            PendingEvent(AuditAction.CREATE, model.__tablename__, str(row["id"]), snapshot, reason)
+        )
+    return append_events(connection, events)
 
 
 _PENDING_KEY = "loop_audit_pending"
@@ -417,6 +470,7 @@ class _Captured:
     obj: Audited
     changes: dict[str, Any] | None
     record_id: str | None = None
+    links: dict[str, tuple[list[Any], list[Any]]] | None = None
 
 
 @event.listens_for(Session, "before_flush")
@@ -424,12 +478,13 @@ def _capture_before_flush(session: Session, flush_context: Any, instances: Any) 
     captured: list[_Captured] = session.info.setdefault(_PENDING_KEY, [])
     for obj in session.new:
         if isinstance(obj, Audited):
-            captured.append(_Captured("create", obj, None))
+            captured.append(_Captured("create", obj, None, links=initial_links(obj)))
     for obj in session.dirty:
         if isinstance(obj, Audited) and session.is_modified(obj):
             changes = _diff(obj)
-            if changes:
-                captured.append(_Captured("update", obj, changes, _identity(obj)))
+            links = link_history(obj)
+            if changes or links:
+                captured.append(_Captured("update", obj, changes, _identity(obj), links))
 
 
 @event.listens_for(Audited, "before_delete", propagate=True)
@@ -450,24 +505,33 @@ def _write_after_flush(session: Session, flush_context: Any) -> None:
     captured: list[_Captured] = session.info.pop(_PENDING_KEY, [])
     if not captured:
         return
+    connection = session.connection()
+    items: list[tuple[Any, dict[str, Any]]] = []
+    for item in captured:
+        if item.kind == "create":
+            item.changes = _column_snapshot(item.obj)
+            item.record_id = _identity(item.obj)
+        items.append((type(item.obj), item.changes or {}))
+    # Names of the records that foreign keys point to, as they are now: one query for the flush.
+    name_references(connection, items)
     events: list[PendingEvent] = []
     for item in captured:
+        changes = item.changes or {}
+        for key, (added, removed) in (item.links or {}).items():
+            change = link_change(added, removed)
+            if change:
+                changes[key] = change
         record_type = record_type_of(item.obj)
         if item.kind == "create":
-            snapshot = _column_snapshot(item.obj)
-            events.append(
-                PendingEvent(AuditAction.CREATE, record_type, _identity(item.obj), snapshot)
-            )
+            action = AuditAction.CREATE
         elif item.kind == "update":
             state_field = item.obj.__audit_state_field__
-            is_transition = state_field is not None and state_field in (item.changes or {})
+            is_transition = state_field is not None and state_field in changes
             action = AuditAction.TRANSITION if is_transition else AuditAction.UPDATE
-            events.append(PendingEvent(action, record_type, item.record_id, item.changes))
         else:
-            events.append(
-                PendingEvent(AuditAction.DELETE, record_type, item.record_id, item.changes)
-            )
-    append_events(session.connection(), events)
+            action = AuditAction.DELETE
+        events.append(PendingEvent(action, record_type, item.record_id, changes))
+    append_events(connection, events)
 
 
 @event.listens_for(Session, "after_rollback")

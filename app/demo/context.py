@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 from app.accounts.models import User
 from app.capa.models import Capa, EffectivenessCheck, TrainingAssignment
 from app.complaints.models import Complaint, RecoveryAction
-from app.core.audit import AuditAction, PendingEvent, append_events
+from app.core.audit import bulk_create_events
+from app.core.audit_labels import lookup_labels, model_for
 from app.core.permissions import Role
 from app.core.references import ReferenceCounter, format_reference
 from app.nonconformities.models import Nonconformity
@@ -20,6 +21,7 @@ from app.organisation.models import Category, Customer, Process
 from app.rca.models import EightDSection, RootCause, RootCauseAnalysis, WhyStep
 
 BATCH = 5_000
+SEED_REASON = "demo data from seed-demo (bulk insert)"
 
 
 class SeedError(Exception):
@@ -50,6 +52,8 @@ class SeedContext:
     customers: list[int]
     next_ids: dict[str, int] = field(default_factory=dict)
     counters: dict[tuple[str, int], int] = field(default_factory=dict)
+    # Names of records the seeded rows point to (customers, users, processes…), looked up once.
+    names: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def take_id(self, table: str) -> int:
         value = self.next_ids[table]
@@ -114,10 +118,54 @@ def make_context(connection: Connection, seed: int, now: datetime) -> SeedContex
     return ctx
 
 
-def bulk_insert(ctx: SeedContext, table, rows: list[dict], result: LoopSeedResult) -> None:
-    if rows:
-        ctx.connection.execute(insert(table), rows)
-        result.counts[table.name] = result.counts.get(table.name, 0) + len(rows)
+def bulk_insert(
+    ctx: SeedContext,
+    table,
+    rows: list[dict],
+    result: LoopSeedResult,
+    links: dict[int, dict[str, list[dict]]] | None = None,
+) -> None:
+    """Insert `rows`; for an audited table, write each row's own `create` event too (with the
+    names of the records it points to and, from `links`, the records it is linked to), so a
+    seeded record's history reads like one made through the app."""
+    if not rows:
+        return
+    ctx.connection.execute(insert(table), rows)
+    result.counts[table.name] = result.counts.get(table.name, 0) + len(rows)
+    model = model_for(table.name)
+    if model is not None:
+        for start in range(0, len(rows), BATCH):
+            bulk_create_events(
+                ctx.connection,
+                model,
+                rows[start : start + BATCH],
+                links=links,
+                names=ctx.names,
+                reason=SEED_REASON,
+            )
+
+
+def link_members(
+    ctx: SeedContext,
+    association_rows: list[dict],
+    owner_key: str,
+    member_key: str,
+    member_type: str,
+    named: dict[int, str] | None = None,
+) -> dict[int, list[dict]]:
+    """Owner id → its linked records as a create event lists them (`{"id", "label"}`), from the
+    rows of an association table; names come from `named` or one lookup."""
+    ids = {row[member_key] for row in association_rows}
+    names = dict(named or {})
+    missing = [value for value in ids if value not in names]
+    if missing:
+        for (_, record_id), label in lookup_labels(ctx.connection, {member_type: missing}).items():
+            names[int(record_id)] = label
+    members: dict[int, list[dict]] = {}
+    for row in association_rows:
+        member = row[member_key]
+        members.setdefault(row[owner_key], []).append({"id": member, "label": names.get(member)})
+    return members
 
 
 def stamps(ctx: SeedContext, when: datetime) -> dict:
@@ -148,14 +196,4 @@ def finish(ctx: SeedContext, result: LoopSeedResult) -> None:
                     f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
                 )
             )
-    events = [
-        PendingEvent(
-            AuditAction.CREATE,
-            table,
-            None,
-            {"seeded_rows": count},
-            reason="demo data from seed-demo (bulk insert)",
-        )
-        for table, count in sorted(result.counts.items())
-    ]
-    append_events(connection, events)
+    # Every seeded record has its own create event (written by bulk_insert), its links on it.

@@ -5,8 +5,8 @@ Rows go in with bulk Core inserts, batch by batch, because a million complaints 
 would take hours. The patterns are realistic on purpose, so dashboards and the recurring-failure
 review have something to find: a few process × category pairs carry most complaints (Pareto), one
 pair steps up for the last ten weeks, one bursts for a single week, weekdays are busier than
-weekends and winter busier than summer. Every table seeded gets one audit event that counts its
-rows, so the trail says where the data came from.
+weekends and winter busier than summer. Every seeded record gets its own `create` audit event
+(built in bulk, chained like any other), so its history shows where it came from.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from app.demo.context import (
     SeedError,
     bulk_insert,
     finish,
+    link_members,
     make_context,
     stamps,
 )
@@ -58,6 +59,10 @@ def seed_quality_loop(
     if complaint_count < 0:
         raise SeedError("The number of complaints cannot be negative.")
     ctx = make_context(connection, seed, now or datetime.now(UTC))
+    if connection.dialect.name == "sqlite":
+        # Each seeded row has its audit event, whose two unique hash indexes take random-order
+        # inserts: a 64 MiB page cache (this connection only) keeps them from thrashing the disk.
+        connection.exec_driver_sql("PRAGMA cache_size = -65536")
     result = LoopSeedResult()
     buckets = seed_complaints(ctx, complaint_count, result, progress)
     _seed_nonconformities(ctx, buckets, complaint_count, result)
@@ -86,6 +91,7 @@ def _seed_nonconformities(
         detected = max(received for _, received in members) + timedelta(hours=6)
         detected = min(detected, ctx.now)
         _nonconformity_rows(ctx, rows, members, process_id, category_id, detected, principles)
+    links = _links(ctx, rows)
     for model in (
         Nonconformity,
         RootCauseAnalysis,
@@ -96,7 +102,9 @@ def _seed_nonconformities(
         TrainingAssignment,
         EffectivenessCheck,
     ):
-        bulk_insert(ctx, model.__table__, rows.get(model.__tablename__, []), result)
+        bulk_insert(
+            ctx, model.__table__, rows.get(model.__tablename__, []), result, links.get(model)
+        )
     for table in (complaint_nonconformity, capa_nonconformity, capa_principle, capa_root_cause):
         bulk_insert(ctx, table, rows.get(table.name, []), result)
     seed_signatures(ctx, rows, result)
@@ -105,6 +113,48 @@ def _seed_nonconformities(
     result.capas = len(rows.get("capa", []))
     result.trainings = len(rows.get("training_assignment", []))
     result.checks = len(rows.get("effectiveness_check", []))
+
+
+def _links(ctx: SeedContext, rows: dict[str, list[dict]]) -> dict[type, dict[int, dict]]:
+    """The initial links of each seeded nonconformity and CAPA, as their create events list them
+    (the association rows themselves have no events: they are on their owners')."""
+    nc_refs = {row["id"]: row["reference"] for row in rows.get("nonconformity", [])}
+    statements = {row["id"]: row["statement"] for row in rows.get("root_cause", [])}
+    by_owner: dict[type, dict[int, dict]] = {Nonconformity: {}, Capa: {}}
+    for owner, key, table, owner_key, member_key, member_type, named in (
+        (
+            Nonconformity,
+            "complaints",
+            "complaint_nonconformity",
+            "nonconformity_id",
+            "complaint_id",
+            "complaint",
+            None,
+        ),
+        (
+            Capa,
+            "nonconformities",
+            "capa_nonconformity",
+            "capa_id",
+            "nonconformity_id",
+            "nonconformity",
+            nc_refs,
+        ),
+        (Capa, "principles", "capa_principle", "capa_id", "principle_id", "tqm_principle", None),
+        (
+            Capa,
+            "root_causes",
+            "capa_root_cause",
+            "capa_id",
+            "root_cause_id",
+            "root_cause",
+            statements,
+        ),
+    ):
+        members = link_members(ctx, rows.get(table, []), owner_key, member_key, member_type, named)
+        for owner_id, linked in members.items():
+            by_owner[owner].setdefault(owner_id, {})[key] = linked
+    return by_owner
 
 
 def _nonconformity_rows(ctx, rows, members, process_id, category_id, detected, principles) -> None:

@@ -20,6 +20,8 @@ class ImportMapping(Audited, TimestampMixin, VersionedMixin, Base):
     """A named, reusable column mapping (the JSON format of docs/import.md)."""
 
     __tablename__ = "import_mapping"
+    __audit_label__ = "name"
+    __audit_type_label__ = "Import mapping"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
@@ -66,6 +68,8 @@ class ImportJob(Audited, TimestampMixin, VersionedMixin, Base):
     import can run in chunks, each in its own transaction, and resume after an interruption."""
 
     __tablename__ = "import_job"
+    __audit_label__ = "filename"
+    __audit_type_label__ = "Import"
     # Progress counters change on every chunk: the trail records the job's creation, its mapping
     # and its status changes (with the final counts), not every step.
     __audit_exclude__ = frozenset({"updated_at", "version", "position", "data"})

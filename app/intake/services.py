@@ -48,7 +48,7 @@ from app.complaints.models import (
     Severity,
     complaint_durations,
 )
-from app.core.audit import AuditAction, PendingEvent, append_events, audit_reason, jsonable
+from app.core.audit import audit_reason, bulk_create_events
 from app.core.db import utcnow
 from app.core.errors import ServiceError
 from app.core.permissions import Permission, role_can
@@ -618,21 +618,10 @@ def _insert_complaints(job: ImportJob, rows: list[dict[str, Any]]) -> None:
             )
         )
         id_of.update((reference, complaint_id) for reference, complaint_id in found)
-    ids = [id_of[reference] for reference in references]
-    excluded = Complaint.__audit_exclude__
-    events = []
-    for complaint_id, row in zip(ids, rows, strict=True):
-        row["id"] = complaint_id
-        snapshot = {
-            key: [None, jsonable(value)]
-            for key, value in row.items()
-            if key not in excluded and value is not None
-        }
-        events.append(
-            PendingEvent(AuditAction.CREATE, Complaint.__tablename__, str(complaint_id), snapshot)
-        )
+    for reference, row in zip(references, rows, strict=True):
+        row["id"] = id_of[reference]
     with audit_reason(f"Imported from {job.filename} (import {job.id})"):
-        append_events(db.session.connection(), events)
+        bulk_create_events(db.session.connection(), Complaint, rows)
 
 
 _COMPLAINT_COLUMNS = [column.key for column in Complaint.__table__.columns if column.key != "id"]

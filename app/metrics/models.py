@@ -44,6 +44,8 @@ class Objective(Audited, TimestampMixin, VersionedMixin, Base):
     """A corporate quality objective, e.g. "Customers get their problem solved fast"."""
 
     __tablename__ = "objective"
+    __audit_label__ = "title"
+    __audit_type_label__ = "Objective"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -63,6 +65,8 @@ class Initiative(Audited, TimestampMixin, VersionedMixin, Base):
     """A service-recovery initiative aligned to an objective and mapped to TQM principles."""
 
     __tablename__ = "initiative"
+    __audit_label__ = "title"
+    __audit_type_label__ = "Initiative"
     __table_args__ = (
         CheckConstraint(
             "start_date IS NULL OR end_date IS NULL OR end_date >= start_date",
@@ -98,6 +102,8 @@ class MetricGoal(Audited, TimestampMixin, VersionedMixin, Base):
     baseline), a deadline and an owner. Progress and status are computed, never stored."""
 
     __tablename__ = "metric_goal"
+    __audit_label__ = "kpi"
+    __audit_type_label__ = "Metric goal"
     __table_args__ = (
         CheckConstraint("baseline_end >= baseline_start", name="baseline_ordered"),
         CheckConstraint("deadline > baseline_end", name="deadline_after_baseline"),

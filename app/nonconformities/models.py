@@ -46,6 +46,17 @@ complaint_nonconformity = Table(
 
 class Nonconformity(Audited, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "nonconformity"
+    __audit_label__ = "reference"
+    __audit_type_label__ = "Nonconformity"
+    # Linking a CAPA is recorded on the CAPA's events (Capa.nonconformities owns the link).
+    __audit_link_mirrors__ = frozenset({"capas"})
+    __audit_field_labels__ = {
+        "detected_at": "Detected",
+        "contained_at": "Contained",
+        "closed_at": "Closed",
+        "containment_action": "Containment",
+        "cancel_reason": "Reason for cancelling",
+    }
     __audit_state_field__ = "status"
     __table_args__ = (
         CheckConstraint("severity BETWEEN 1 AND 10", name="severity_range"),

@@ -14,6 +14,8 @@ from app.core.db import Base, TimestampMixin, VersionedMixin, enum_type
 
 class Site(Audited, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "site"
+    __audit_label__ = "name"
+    __audit_type_label__ = "Site"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -26,6 +28,8 @@ class Site(Audited, TimestampMixin, VersionedMixin, Base):
 
 class Process(Audited, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "process"
+    __audit_label__ = "name"
+    __audit_type_label__ = "Process"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
@@ -51,6 +55,14 @@ class CustomerSegment(enum.StrEnum):
 
 class Customer(Audited, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "customer"
+    __audit_label__ = "name"
+    __audit_type_label__ = "Customer"
+    __audit_money__ = {"annual_value": None}
+    __audit_field_labels__ = {
+        "annual_value": "Annual value",
+        "customer_since": "Customer since",
+        "external_id": "External id",
+    }
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
@@ -68,6 +80,8 @@ class TQMPrinciple(Audited, Base):
     """The eight TQM principles: reference data seeded by the first migration."""
 
     __tablename__ = "tqm_principle"
+    __audit_label__ = "name"
+    __audit_type_label__ = "TQM principle"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(100), unique=True)
@@ -79,6 +93,8 @@ class Category(Audited, TimestampMixin, VersionedMixin, Base):
     that process + category fingerprints recurring failures across both."""
 
     __tablename__ = "category"
+    __audit_label__ = "name"
+    __audit_type_label__ = "Category"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)

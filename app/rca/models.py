@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
 from app.complaints.models import LabelledEnum
 from app.core.audit import Audited
+from app.core.audit_labels import enum_label
 from app.core.db import Base, TimestampMixin, UTCDateTime, VersionedMixin, enum_type
 from app.nonconformities.models import Nonconformity
 
@@ -40,6 +42,8 @@ EIGHT_D_DISCIPLINES = {
 
 class RootCauseAnalysis(Audited, TimestampMixin, VersionedMixin, Base):
     __tablename__ = "root_cause_analysis"
+    __audit_type_label__ = "Root-cause analysis"
+    __audit_field_labels__ = {"created_by_id": "Analyst"}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     nonconformity_id: Mapped[int] = mapped_column(ForeignKey("nonconformity.id"), index=True)
@@ -62,9 +66,25 @@ class RootCauseAnalysis(Audited, TimestampMixin, VersionedMixin, Base):
         back_populates="analysis", order_by="RootCause.id", cascade="all, delete-orphan"
     )
 
+    @classmethod
+    def audit_label_expression(cls) -> Any:
+        reference = (
+            select(Nonconformity.reference)
+            .where(Nonconformity.id == cls.nonconformity_id)
+            .scalar_subquery()
+        )
+        return enum_label(cls.method, AnalysisMethod) + " of " + func.coalesce(reference, "")
+
+    @property
+    def audit_label(self) -> str:
+        return f"{AnalysisMethod(self.method).label} of {self.nonconformity.reference}"
+
 
 class WhyStep(Audited, Base):
     __tablename__ = "why_step"
+    __audit_label__ = "why"
+    __audit_type_label__ = "5 Whys step"
+    __audit_field_labels__ = {"analysis_id": "Analysis"}
     __table_args__ = (UniqueConstraint("analysis_id", "position"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -78,6 +98,9 @@ class WhyStep(Audited, Base):
 
 class IshikawaCause(Audited, Base):
     __tablename__ = "ishikawa_cause"
+    __audit_label__ = "cause"
+    __audit_type_label__ = "Ishikawa cause"
+    __audit_field_labels__ = {"analysis_id": "Analysis"}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     analysis_id: Mapped[int] = mapped_column(ForeignKey("root_cause_analysis.id"), index=True)
@@ -89,6 +112,9 @@ class IshikawaCause(Audited, Base):
 
 class EightDSection(Audited, Base):
     __tablename__ = "eight_d_section"
+    __audit_label__ = "discipline"
+    __audit_type_label__ = "8D discipline"
+    __audit_field_labels__ = {"analysis_id": "Analysis"}
     __table_args__ = (UniqueConstraint("analysis_id", "discipline"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -103,6 +129,14 @@ class RootCause(Audited, TimestampMixin, Base):
     """A root-cause statement; its category feeds the root-cause Pareto chart."""
 
     __tablename__ = "root_cause"
+    __audit_label__ = "statement"
+    __audit_type_label__ = "Root cause"
+    __audit_field_labels__ = {
+        "analysis_id": "Analysis",
+        "cause_category": "Cause category",
+        "verified_by_id": "Verified by",
+        "verified_at": "Verified",
+    }
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     analysis_id: Mapped[int] = mapped_column(ForeignKey("root_cause_analysis.id"), index=True)

@@ -29,6 +29,8 @@ class ArchivedReport(Audited, Base):
     left out of the event, their SHA-256 in)."""
 
     __tablename__ = "archived_report"
+    __audit_label__ = "title"
+    __audit_type_label__ = "Archived report"
     __table_args__ = (
         UniqueConstraint("kind", "period_start", "period_end"),
         CheckConstraint("period_end >= period_start", name="period_ordered"),

@@ -29,6 +29,8 @@ class ScheduledJob(Audited, TimestampMixin, VersionedMixin, Base):
     """A job's schedule and settings, as the admin page sets them (the code says what it does)."""
 
     __tablename__ = "scheduled_job"
+    __audit_label__ = "name"
+    __audit_type_label__ = "Scheduled job"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(60), unique=True)

@@ -6,7 +6,7 @@ implemented, so separation of duties can keep them from signing its effectivenes
 keep it empty (the audit trail says who implemented them).
 
 Revision ID: b4d2f8a61c37
-Revises: a3c1e5f7b902
+Revises: c4e6a8b0d217
 Create Date: 2026-12-03 07:35:00.000000+00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b4d2f8a61c37"
-down_revision = "a3c1e5f7b902"
+down_revision = "c4e6a8b0d217"
 branch_labels = None
 depends_on = None
 

@@ -334,6 +334,8 @@ ROUTES = [
     # Record control and page faults (issue 18): the import's mapping file, the customer picker
     ("POST", "/import/{import_id}/mapping/file", "intake.mapping_file", IMPORT_POST),
     ("GET", "/customers/search.json", "organisation.customer_search", EVERYONE_SIGNED_IN),
+    # The audit trail (history): the log's CSV export, for those who read the log.
+    ("GET", "/audit/export.csv", "audit.event_export", AUDIT_READERS),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.accounts.models import User
 from app.capa.models import Capa
 from app.complaints.models import Complaint
 from app.core.audit import verify_chain
@@ -75,3 +76,52 @@ def test_a_negative_count_is_refused_in_one_line(databases):
     result = app.test_cli_runner().invoke(args=["seed-demo", "--complaints", "-5"])
     assert result.exit_code == 2
     assert "Invalid value for '--complaints'" in result.output
+
+
+def test_every_seeded_record_has_its_own_create_event_and_a_readable_history(databases):
+    from app.accounts.services import set_password
+    from app.core.audit import AuditAction, AuditEvent
+    from app.rca.models import RootCause
+    from tests.audit.test_readable_history import history_panel
+
+    app = databases.new_migrated_app()
+    assert app.test_cli_runner().invoke(args=["seed-demo", "--complaints", "600"]).exit_code == 0
+    with app.app_context():
+        for model in (Complaint, Nonconformity, Capa, RootCause):
+            created = db.session.scalar(
+                select(func.count(func.distinct(AuditEvent.record_id))).where(
+                    AuditEvent.record_type == model.__tablename__,
+                    AuditEvent.action == AuditAction.CREATE,
+                )
+            )
+            assert created == count(model), model.__tablename__
+        capa = db.session.scalars(select(Capa).order_by(Capa.id)).first()
+        capa_created = db.session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.record_type == "capa", AuditEvent.record_id == str(capa.id)
+            )
+        ).one()
+        changes = capa_created.changes_dict
+        assert changes["reference"] == [None, capa.reference]
+        assert [m["id"] for m in changes["principles"]["added"]] == [p.id for p in capa.principles]
+        assert changes["principles"]["added"][0]["label"] == capa.principles[0].name
+        assert changes["nonconformities"]["added"] == [
+            {"id": nc.id, "label": nc.reference} for nc in capa.nonconformities
+        ]
+        nc = capa.nonconformities[0]
+        complaint = nc.complaints[0]
+        lead = db.session.scalars(select(User).where(User.role == "quality_lead")).first()
+        set_password(lead, "a demo password 1234")
+        db.session.commit()
+        email = lead.email
+        with app.extensions["loop_db"].engine.connect() as connection:
+            assert verify_chain(connection).ok
+    client = app.test_client()
+    client.post("/login", data={"email": email, "password": "a demo password 1234"})
+    panel = history_panel(client.get(f"/complaints/{complaint.reference}").get_data(as_text=True))
+    assert "No recorded changes yet" not in panel
+    assert "Created" in panel and f"{complaint.reference} · by system:seed-demo" in panel
+    assert "reason: demo data from seed-demo" in panel
+    assert "Received " in panel and "Channel " in panel
+    nc_panel = history_panel(client.get(f"/nonconformities/{nc.reference}").get_data(as_text=True))
+    assert f"Complaints added {complaint.reference}" in nc_panel

@@ -260,7 +260,9 @@ def test_linking_is_recorded_in_the_nonconformity_history(session) -> None:
         .where(AuditEvent.record_type == "nonconformity", AuditEvent.record_id == str(nc.id))
         .order_by(AuditEvent.id.desc())
     ).first()
-    assert event.changes_dict["complaints"] == [[], [str(complaint.id)]]
+    assert event.changes_dict["complaints"] == {
+        "added": [{"id": complaint.id, "label": complaint.reference}]
+    }
 
 
 def test_a_contributor_who_does_not_own_it_may_not_link(session) -> None:

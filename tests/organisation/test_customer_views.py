@@ -163,7 +163,7 @@ def test_edit_customer_saves_shows_on_the_list_and_lands_in_the_audit_trail(
         "segment": ["enterprise", "public_sector"],
     }
     history = page_text(client.get(f"/customers/{customer.id}"))
-    assert "Update" in history and "1500.25" in history and "public_sector" in history
+    assert "Updated" in history and "1,500.25" in history and "Public sector" in history
 
 
 def test_invalid_customer_edit_saves_nothing(client, login, committed, fetch):

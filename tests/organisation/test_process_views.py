@@ -127,6 +127,7 @@ def test_edit_process_saves_shows_on_the_list_and_lands_in_the_audit_trail(
     assert update.changes_dict == {
         "name": ["Billing", "Billing and payments"],
         "owner_id": [first.id, second.id],
+        "owner": ["First Owner", "Second Owner"],
     }
 
 

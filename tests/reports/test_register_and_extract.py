@@ -110,7 +110,7 @@ def test_the_audit_extract_of_a_record(app, client, login, story):
     assert "Verified: the whole audit chain" in flat
     assert f"First hash of the extract {events[0]['hash']}" in flat
     assert f"Last hash of the extract {events[-1]['hash']}" in flat
-    assert "status: effective → closed" in flat
+    assert "Status: Effective → Closed" in flat
     assert f"Record: {story.capa}" in flat
     verification = data["verification"]
     assert verification["chain_ok"] and verification["extract_ok"]
