@@ -237,7 +237,8 @@ def run_claimed(task_id: int) -> None:
         task = db.session.get(BackgroundTask, task_id)
         assert task is not None
         kind = task_kind(task.kind)
-        user = db.session.get(User, task.requested_by_id) if task.requested_by_id else None
+        user_id = task.requested_by_id
+        user = db.session.get(User, user_id) if user_id else None
         params = task.params
         db.session.commit()
         try:
@@ -245,6 +246,8 @@ def run_claimed(task_id: int) -> None:
                 result = _run_as(kind, TaskContext(task_id, params, user), user, deferred=True)
             except WriteUpgradeRefused:
                 log.info("Task %s: upgrade refused; it runs again as a writer", task_id)
+                # The refused attempt removed its session, and the user with it: load them anew.
+                user = db.session.get(User, user_id) if user_id else None
                 result = _run_as(kind, TaskContext(task_id, params, user), user, deferred=False)
         except Exception as error:
             db.session.rollback()

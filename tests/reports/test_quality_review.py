@@ -96,7 +96,7 @@ def test_the_pack_shows_the_periods_kpis_charts_capas_signals_and_goals(
     assert "Time to first response (mean) 6.0 hours" in flat
     assert "Escalation rate 40.0 %" in flat
     assert "CSAT after recovery 3.67" in flat
-    assert "Cost of poor quality 1,550.50 100.00" in flat
+    assert "Cost of poor quality 1,550.50 EUR 100.00 EUR" in flat
     assert "CAPA effectiveness rate 66.7 %" in flat
     assert "Recurrence after verified CAPA 50.0 %" in flat
     # The charts are inline SVG: their titles and axis labels are text in the PDF.
