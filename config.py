@@ -127,6 +127,19 @@ class Config:
     LOOP_EFFECTIVENESS_MIN_DAYS = 0
     # The currency money figures (cost of poor quality, the financial case) are in (ISO 4217).
     LOOP_CURRENCY = "EUR"
+    # Signed audit checkpoints (app/audit/checkpoints.py, docs/operations.md). The Ed25519 signing
+    # key's file: generated on first use in the instance folder outside production, required in
+    # production. Checkpoints are appended to AUDIT_CHECKPOINT_PUBLISH (a file, or a directory for
+    # one file each; empty: the instance folder's audit-checkpoints.jsonl) and, when
+    # AUDIT_CHECKPOINT_EMAIL is set, mailed there. AUDIT_PUBLIC_KEY_FILE lets a host without the
+    # private key verify.
+    AUDIT_SIGNING_KEY_FILE = ""
+    AUDIT_PUBLIC_KEY_FILE = ""
+    AUDIT_CHECKPOINT_PUBLISH = ""
+    AUDIT_CHECKPOINT_EMAIL = ""
+    # Nightly backups (app/backups): the directory the scheduler job writes to (empty: the
+    # instance folder's backups/); how many it keeps is the job's setting on the admin page.
+    BACKUP_DIR = ""
 
     @classmethod
     def load(cls) -> dict[str, object]:
@@ -202,6 +215,18 @@ class Config:
         if len(currency) != 3 or not currency.isalpha():
             raise RuntimeError("LOOP_CURRENCY must be a three-letter ISO 4217 code such as EUR")
         settings["LOOP_CURRENCY"] = currency
+        for name in (
+            "AUDIT_SIGNING_KEY_FILE",
+            "AUDIT_PUBLIC_KEY_FILE",
+            "AUDIT_CHECKPOINT_PUBLISH",
+            "AUDIT_CHECKPOINT_EMAIL",
+            "BACKUP_DIR",
+        ):
+            settings[name] = os.environ.get(name, getattr(cls, name))
+        settings["AUDIT_CHECKPOINT_PUBLISH"] = settings["AUDIT_CHECKPOINT_PUBLISH"] or str(
+            instance_dir() / "audit-checkpoints.jsonl"
+        )
+        settings["BACKUP_DIR"] = settings["BACKUP_DIR"] or str(instance_dir() / "backups")
         return settings
 
     @classmethod

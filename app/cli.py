@@ -186,17 +186,8 @@ def users_set_password(email: str, password_stdin: bool) -> None:
 audit_cli = AppGroup("audit", help="The audit trail.")
 
 
-@audit_cli.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain; exit 1 and name the first broken event if it does not hold."""
-    from app.core.audit import verify_chain
-    from app.core.db import read_only_connection
-
-    with read_only_connection(db.engine()) as connection:
-        result = verify_chain(connection)
-    click.echo(result.summary())
-    if not result.ok:
-        sys.exit(1)
+# The audit commands (verify, checkpoint, export-checkpoints, public-key, generate-key) live in
+# app/audit/cli.py.
 
 
 # --- demo data -------------------------------------------------------------------------------
@@ -268,9 +259,13 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
 
 def register_cli(app: Flask) -> None:
     from app.api.cli import tokens_cli
+    from app.audit import cli as audit_commands  # adds its commands to audit_cli
+    from app.backups.cli import backup_cli
     from app.intake.cli import import_cli
     from app.scheduler.cli import scheduler_cli
 
     for group in (db_cli, users_cli, audit_cli, import_cli, scheduler_cli, tokens_cli):
         app.cli.add_command(group)
+    app.cli.add_command(backup_cli)
+    assert audit_commands.audit_cli is audit_cli
     app.cli.add_command(seed_demo)

@@ -1,7 +1,8 @@
 """Every model, imported in one place so the metadata (and so Alembic) sees all tables."""
 
-from app.accounts.models import LoginAttempt, User
+from app.accounts.models import LoginAttempt, User, UserSession
 from app.api.models import ApiToken, IdempotencyRecord
+from app.audit.models import AuditCheckpoint
 from app.capa.models import Capa, EffectivenessCheck, TrainingAssignment
 from app.complaints.models import Complaint, RecoveryAction
 from app.core.audit import AuditEvent
@@ -21,6 +22,7 @@ from app.tasks.models import BackgroundTask
 __all__ = [
     "ApiToken",
     "ArchivedReport",
+    "AuditCheckpoint",
     "AuditEvent",
     "BackgroundTask",
     "Capa",
@@ -55,5 +57,6 @@ __all__ = [
     "TQMPrinciple",
     "TrainingAssignment",
     "User",
+    "UserSession",
     "WhyStep",
 ]

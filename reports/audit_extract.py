@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.audit.checkpoints import covering_checkpoint, latest_checkpoint
 from app.capa import services as capa_services
 from app.complaints import services as complaint_services
 from app.core.audit import AuditEvent, event_hash, verify_chain
@@ -158,6 +159,30 @@ def extract_size(scope: ExtractScope) -> int:
     )
 
 
+def _checkpoint_data(last_event_id: int) -> dict[str, Any]:
+    """The signed checkpoint that covers the extract's last event (so all of it), if one does."""
+    found = covering_checkpoint(db.session, last_event_id)
+    if found is None:
+        latest = latest_checkpoint(db.session)
+        note = (
+            "No signed checkpoint covers these events yet (the latest, "
+            f"#{latest.id}, ends at event {latest.head_event_id})."
+            if latest is not None
+            else "No signed checkpoint exists yet: nothing outside the database anchors the trail."
+        )
+        return {"covered": False, "note": note}
+    return {
+        "covered": True,
+        "id": found.id,
+        "created_at": found.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "event_count": found.event_count,
+        "head_event_id": found.head_event_id,
+        "head_hash": found.head_hash,
+        "key_id": found.key_id,
+        "signature": found.signature,
+    }
+
+
 def gather_audit_extract(scope: ExtractScope, now: datetime | None = None) -> Report:
     """The extract of the events `scope` selects, oldest first, with the chain verification.
 
@@ -175,6 +200,7 @@ def gather_audit_extract(scope: ExtractScope, now: datetime | None = None) -> Re
     chain = verify_chain(db.session.connection())
     extract = _extract_verification(events, consecutive=not scope.is_record)
     extract_ok = not extract["mismatched_event_ids"] and not extract["broken_link_event_ids"]
+    checkpoint = _checkpoint_data(events[-1].id if events else 0)
     filters = _filters(scope)
     labels = {(scope.record_type, scope.record_id): scope.label} if scope.is_record else {}
     data = report_data(
@@ -191,6 +217,7 @@ def gather_audit_extract(scope: ExtractScope, now: datetime | None = None) -> Re
             event_data(event, labels.get((event.record_type, event.record_id)), readable)
             for event, readable in zip(events, readable_events(events), strict=True)
         ],
+        checkpoint=checkpoint,
         verification={
             "verified_at": when(now or utcnow()),
             "chain_ok": chain.ok,

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.accounts.models import LoginAttempt, User
+from app.accounts.sessions import end_user_sessions
 from app.core.audit import AuditAction, acting_as, current_context, record_event, record_type_of
 from app.core.db import ensure_current_version, keep_despite_rollback, utcnow
 from app.core.errors import ServiceError
@@ -123,12 +124,14 @@ def _refuse_losing_last_admin(user: User) -> None:
 
 
 def change_role(user: User, role: Role | str) -> User:
+    """Give `user` another role; their open sessions end (they sign in again under it)."""
     role = Role(role)
     if role == user.role:
         return user
     if role != Role.ADMIN:
         _refuse_losing_last_admin(user)
     user.role = role
+    end_user_sessions(user, "role changed")
     db.session.flush()
     return user
 
@@ -140,14 +143,19 @@ def set_active(user: User, active: bool) -> User:
     if not active:
         _refuse_losing_last_admin(user)
         user.session_epoch += 1
+        end_user_sessions(user, "deactivated")
     user.active = active
     db.session.flush()
     return user
 
 
-def set_password(user: User, password: str) -> User:
+def set_password(user: User, password: str, keep_session: str | None = None) -> User:
+    """Change the password; the user's other sessions end (all of them unless `keep_session`,
+    the token of the session that made the change, is given)."""
     user.password_hash = hash_password(password)
-    user.session_epoch += 1
+    if keep_session is None:
+        user.session_epoch += 1
+    end_user_sessions(user, "password changed", keep=keep_session)
     db.session.flush()
     return user
 

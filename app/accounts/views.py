@@ -16,7 +16,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from app.accounts import services
+from app.accounts import services, sessions
 from app.accounts.forms import EditUserForm, LoginForm, NewUserForm
 from app.accounts.models import User
 from app.api import is_api_request
@@ -33,6 +33,8 @@ login_manager.login_view = "accounts.login"
 login_manager.login_message = "Please sign in to open that page."
 login_manager.login_message_category = "info"
 login_manager.session_protection = "basic"
+# The cookie's key for the server-side session token (app.accounts.sessions).
+SESSION_TOKEN = "sid"
 
 
 @login_manager.user_loader
@@ -43,6 +45,8 @@ def load_user(session_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.session_epoch != int(epoch):
         return None
+    if not sessions.session_is_live(user.id, session.get(SESSION_TOKEN)):
+        return None  # signed out, or ended by a password or role change: a replayed cookie
     return user
 
 
@@ -58,6 +62,7 @@ def enforce_session_timeouts() -> Response | None:
     idle = current_app.config["SESSION_IDLE_TIMEOUT"].total_seconds()
     absolute = current_app.config["SESSION_ABSOLUTE_TIMEOUT"].total_seconds()
     if now - last_seen > idle or now - signed_in_at > absolute:
+        sessions.end_session(session.get(SESSION_TOKEN), "timed out")
         logout_user()
         session.clear()
         flash("Your session expired. Please sign in again.", "info")
@@ -102,6 +107,7 @@ def login() -> str | Response | tuple[str, int]:
         # A fresh session on sign-in: nothing from before it survives (no session fixation).
         session.clear()
         login_user(result.user)
+        session[SESSION_TOKEN] = sessions.start_session(result.user)
         now = utcnow().timestamp()
         session["signed_in_at"] = now
         session["last_seen"] = now
@@ -115,6 +121,7 @@ def login() -> str | Response | tuple[str, int]:
 def logout() -> Response:
     if current_user.is_authenticated:
         services.record_sign_out(current_user._get_current_object())
+    sessions.end_session(session.get(SESSION_TOKEN), "signed out")
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

@@ -9,10 +9,12 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from app.audit.checkpoints import TrailVerification, latest_checkpoint
+from app.audit.models import AuditCheckpoint
 from app.core.audit import AuditAction, AuditEvent, ChainVerification, record_type_of, verify_chain
 from app.core.audit_display import ReadableEvent, readable_events, type_label
 from app.core.audit_labels import lookup_labels
-from app.core.db import continue_read_only
+from app.core.db import continue_read_only, utcnow
 from app.core.pagination import Page, paginate
 from app.extensions import db
 
@@ -130,3 +132,62 @@ def verification_text(result: ChainVerification) -> str:
         f"Head hash (last intact event): {result.head_hash}\n"
         f"First event hash: {result.first_hash or '-'}\n"
     )
+
+
+@dataclass(frozen=True)
+class VerificationPage:
+    """What the verify page shows: the chain, the checkpoint findings, the latest checkpoint."""
+
+    trail: TrailVerification | None
+    chain: ChainVerification
+    latest: AuditCheckpoint | None
+    latest_age: timedelta | None
+    key_problem: str | None = None
+
+    @property
+    def age_text(self) -> str:
+        return describe_age(self.latest_age) if self.latest_age is not None else ""
+
+
+def describe_age(age: timedelta) -> str:
+    """'4 minutes', '3 hours 5 minutes', '2 days 1 hour': how old a checkpoint is."""
+    minutes = max(int(age.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+
+    def unit(number: int, name: str) -> str:
+        return f"{number} {name}{'' if number == 1 else 's'}"
+
+    if days:
+        return unit(days, "day") + (f" {unit(hours, 'hour')}" if hours else "")
+    if hours:
+        return unit(hours, "hour") + (f" {unit(minutes, 'minute')}" if minutes else "")
+    return unit(minutes, "minute") if minutes else "less than a minute"
+
+
+def verify_with_checkpoints(
+    now: datetime | None = None, progress: Callable[[int], None] | None = None
+) -> VerificationPage:
+    """Recompute the chain and check it against every stored checkpoint (read-only, like
+    `verify`). A missing or unreadable key is reported, not raised: the chain is still shown."""
+    from flask import current_app
+
+    from app.audit.checkpoints import KeyProblem, trusted_public_key, verify_trail
+
+    latest = latest_checkpoint(db.session)
+    age = (now or utcnow()) - latest.created_at if latest is not None else None
+    try:
+        public_key = trusted_public_key(current_app.config)
+    except KeyProblem as problem:
+        return VerificationPage(None, verify(progress), latest, age, problem.message)
+    continue_read_only(db.session)
+    trail = verify_trail(db.session.connection(), public_key, progress=progress)
+    return VerificationPage(trail, trail.chain, latest, age)
+
+
+def checkpoint_text(page: VerificationPage) -> str:
+    """What the signed checkpoints say about the trail, one finding per line (after the verdict)."""
+    if page.key_problem:
+        return f"Checkpoints not checked: {page.key_problem}\n"
+    assert page.trail is not None
+    return "".join(f"{line}\n" for line in page.trail.lines()[1:])

@@ -126,16 +126,17 @@ def verify() -> str | Response:
             "audit-verify", {}, current_user, title=f"Audit-trail verification ({events:,} events)"
         )
         return redirect_to(task)
-    return render_template("audit/verify.html", result=services.verify())
+    page = services.verify_with_checkpoints()
+    return render_template("audit/verify.html", result=page.chain, page=page)
 
 
 def _verify_task(context: TaskContext) -> TaskResult:
     total = services.chain_length()
     context.progress(0, total, "Verifying events")
-    result = services.verify(
+    page = services.verify_with_checkpoints(
         progress=lambda count: context.progress(count, total, "Verifying events")
     )
-    text = services.verification_text(result)
+    text = services.verification_text(page.chain) + services.checkpoint_text(page)
     return TaskResult(
         message=text.replace("\n", " ").strip(),
         content=text.encode("utf-8"),

@@ -622,15 +622,20 @@ def verify_chain(
     connection: Connection,
     batch_size: int = 20_000,
     progress: Callable[[int], None] | None = None,
+    *,
+    after_id: int = 0,
+    after_hash: str = GENESIS_HASH,
 ) -> ChainVerification:
     """Recompute every event's hash in id order and check each link to the one before.
 
     Streams in batches (keyset pagination on the id), so memory stays flat however long the trail
     is. Names the first broken event: content changed after writing, an event removed or
-    reordered, or a gap in the ids. `progress`, if given, hears the count after every batch.
+    reordered, or a gap in the ids. `progress`, if given, hears the count after every batch. With
+    `after_id`/`after_hash` (a checkpointed head) only the events after that one are checked, and
+    `count` counts those.
     """
-    expected_prev = GENESIS_HASH
-    expected_id = 1
+    expected_prev = after_hash
+    expected_id = after_id + 1
     count = 0
     first_hash: str | None = None
     timestamp_text = _raw_timestamp_reader(connection)
@@ -641,7 +646,7 @@ def verify_chain(
         .order_by(events.id)
         .limit(batch_size)
     )
-    last_id = 0
+    last_id = after_id
     while True:
         rows = connection.execute(statement, {"after": last_id}).all()
         if not rows:

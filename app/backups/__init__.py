@@ -1,0 +1,1 @@
+"""Database backups: create, verify (restore into a scratch database, check it), restore."""
