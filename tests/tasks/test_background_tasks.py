@@ -331,6 +331,8 @@ def test_separate_scheduler_processes_run_every_task_exactly_once(databases, tmp
             select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT)
         ).all()
     assert [task.id for task in tasks] == ids
-    assert {task.status for task in tasks} == {TaskStatus.DONE}, [(t.status, t.message) for t in tasks]
+    assert {task.status for task in tasks} == {TaskStatus.DONE}, [
+        (t.status, t.message) for t in tasks
+    ]
     assert len(exports) == len(ids)
     assert {event.actor for event in exports} == {user.email}
