@@ -3,6 +3,16 @@
 from app.accounts.models import LoginAttempt, User, UserSession
 from app.api.models import ApiToken, IdempotencyRecord
 from app.audit.models import AuditCheckpoint
+from app.audits.models import (
+    Audit,
+    AuditProgramme,
+    AuditQuestion,
+    ChecklistQuestion,
+    ChecklistTemplate,
+    Clause,
+    Finding,
+    Standard,
+)
 from app.capa.models import Capa, EffectivenessCheck, TrainingAssignment
 from app.complaints.models import Complaint, RecoveryAction
 from app.core.audit import AuditEvent
@@ -22,17 +32,24 @@ from app.tasks.models import BackgroundTask
 __all__ = [
     "ApiToken",
     "ArchivedReport",
+    "Audit",
     "AuditCheckpoint",
     "AuditEvent",
+    "AuditProgramme",
+    "AuditQuestion",
     "BackgroundTask",
     "Capa",
     "CapaRecurrenceFlag",
     "Category",
+    "ChecklistQuestion",
+    "ChecklistTemplate",
+    "Clause",
     "Complaint",
     "Customer",
     "DataVersion",
     "EffectivenessCheck",
     "EightDSection",
+    "Finding",
     "IdempotencyRecord",
     "ImportJob",
     "ImportMapping",
@@ -54,6 +71,7 @@ __all__ = [
     "ScheduledJob",
     "Signature",
     "Site",
+    "Standard",
     "TQMPrinciple",
     "TrainingAssignment",
     "User",
