@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.api.admin import blueprint as api_admin
     from app.api.views import blueprint as api
     from app.audit.views import blueprint as audit_views
+    from app.audits.views import blueprint as audits
     from app.capa.views import blueprint as capa
     from app.complaints.views import blueprint as complaints
     from app.intake.views import blueprint as intake
@@ -90,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
         nonconformities,
         rca,
         capa,
+        audits,
         intake,
         notifications,
         scheduler,

@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
+from app.accounts.services import sign_record, signatures_of
 from app.audits.models import (
     Answer,
     Audit,
@@ -44,6 +45,7 @@ from app.core.db import ensure_current_version, flush_or_refuse_stale, utcnow
 from app.core.errors import ServiceError
 from app.core.permissions import Permission, Role, role_can
 from app.core.references import next_reference
+from app.core.signatures import Signature, SignatureMeaning
 from app.core.validation import checked_choice, checked_text
 from app.core.workflow import TransitionRefused
 from app.extensions import db
@@ -201,8 +203,7 @@ def add_clause(standard: Standard, number: str, title: str, *, user: User | None
     if standard.builtin:
         raise ServiceError(
             f"{standard.code} is shipped reference data and cannot be changed; add a standard "
-            "of your own for other clauses.",
-            field="number",
+            "of your own for other clauses."
         )
     number = checked_text(number, "A clause number", "number", CLAUSE_NUMBER_MAX_LENGTH, True)
     title = checked_text(title, "A title", "title", TITLE_MAX_LENGTH, required=True)
@@ -793,3 +794,99 @@ def transition_audit(
             raise ServiceError("A reason for cancelling is required.", field="reason")
         audit.cancel_reason = reason
     return AUDIT_WORKFLOW.fire(audit, name, user, reason=reason or None)
+
+
+def create_template_from_lines(
+    name: str, description: str, standard_id: Any, lines: str, *, user: User | None = None
+) -> ChecklistTemplate:
+    """A checklist template from text, one question a line, each starting with the number of a
+    clause of the chosen standard ("8.5 Are work instructions available?")."""
+    _require_plan(user, "keep checklist templates")
+    standard = db.session.get(Standard, int(standard_id)) if str(standard_id).isdigit() else None
+    if standard is None:
+        raise ServiceError("Choose a standard.", field="standard_id")
+    clauses = {clause.number: clause for clause in standard.clauses}
+    questions = []
+    for number, line in enumerate((lines or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        clause_number, _, text = line.partition(" ")
+        clause = clauses.get(clause_number.rstrip(":"))
+        if clause is None:
+            raise ServiceError(
+                f"Line {number}: start with a clause number of {standard.code} "
+                f"(“{clause_number}” is none).",
+                field="questions",
+            )
+        if not text.strip():
+            raise ServiceError(
+                f"Line {number}: write the question after the clause number.", field="questions"
+            )
+        questions.append((text.strip(), clause.id))
+    if not questions:
+        raise ServiceError("Write at least one question.", field="questions")
+    return create_template(name, description, questions, user=user)
+
+
+# --- the report's signatures -----------------------------------------------------------------
+
+REPORT_PURPOSES = {
+    "lead_auditor": "audit_report_lead_auditor",
+    "quality_lead": "audit_report_quality_lead",
+}
+REPORT_SIGNER_LABELS = {"lead_auditor": "Lead auditor", "quality_lead": "Quality lead"}
+
+
+def report_signers(audit: Audit) -> dict[str, Signature | None]:
+    """The report's valid signature per part (lead auditor, quality lead), or None."""
+    if audit.id is None:
+        return dict.fromkeys(REPORT_PURPOSES)
+    valid = [sig for sig in signatures_of(audit) if not sig.is_void]
+    return {
+        part: next((sig for sig in valid if sig.purpose == purpose), None)
+        for part, purpose in REPORT_PURPOSES.items()
+    }
+
+
+def report_part_for(audit: Audit, user: Any) -> str | None:
+    """Which signature of the report `user` may give now, or None: the lead auditor signs as lead
+    auditor (whatever their role but auditor), then a quality lead other than the lead auditor
+    signs as quality lead."""
+    if user is None or audit.status != AuditStatus.CLOSED or user.role == Role.AUDITOR:
+        return None
+    signed = report_signers(audit)
+    if user.id == audit.lead_auditor_id:
+        return "lead_auditor" if signed["lead_auditor"] is None else None
+    if role_can(user.role, Permission.RECORDS_SIGN) and signed["quality_lead"] is None:
+        return "quality_lead"
+    return None
+
+
+def sign_report(audit: Audit, user: User, password: str, meaning: str = "approved") -> Signature:
+    """Approve the closed audit's report under `user`'s electronic signature (meaning approved):
+    the lead auditor's, then a quality lead's (not the lead auditor's). A wrong password signs
+    nothing (ServiceError on "password")."""
+    if audit.status != AuditStatus.CLOSED:
+        raise ServiceError("The report is signed once the audit is closed.")
+    if meaning != SignatureMeaning.APPROVED.value:
+        raise ServiceError("The report's signatures mean “approved”.", field="meaning")
+    part = report_part_for(audit, user)
+    if part is None:
+        signed = report_signers(audit)
+        if user.id == audit.lead_auditor_id and signed["lead_auditor"] is not None:
+            raise NotPermitted(
+                "You signed this report as lead auditor; a quality lead other than the lead "
+                "auditor signs it as quality lead."
+            )
+        raise NotPermitted(
+            "The report is signed by its lead auditor and by a quality lead, once each."
+        )
+    return sign_record(
+        audit,
+        user,
+        password,
+        meaning,
+        purpose=REPORT_PURPOSES[part],
+        signer_named_by_record=part == "lead_auditor",
+    )
