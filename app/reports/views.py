@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.audit import services as audit_services
+from app.audits import services as internal_audit_services
 from app.capa import services as capa_services
 from app.complaints import services as complaint_services
 from app.core.db import continue_read_only, utcnow
@@ -39,6 +40,7 @@ from reports.capa import gather_capa_report
 from reports.complaint import gather_complaint_report
 from reports.eight_d import gather_eight_d_report, load_nonconformity
 from reports.generate import GeneratedReport
+from reports.internal_audit import gather_audit_report
 from reports.nonconformity_register import gather_nonconformity_register
 from reports.quality_review import ReviewPeriod, gather_quality_review, month_before
 
@@ -145,6 +147,15 @@ def eight_d_report(reference: str) -> Response:
     if nc is None:
         abort(404)
     return _pdf(gather_eight_d_report(nc))
+
+
+@blueprint.route("/reports/audits/<reference>.pdf")
+@requires(Permission.RECORDS_EXPORT)
+def audit_report(reference: str) -> Response:
+    audit = internal_audit_services.get_by_reference(reference)
+    if audit is None:
+        abort(404)
+    return _pdf(gather_audit_report(audit))
 
 
 @blueprint.route("/reports/complaints/<reference>/recovery.pdf")

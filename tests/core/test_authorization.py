@@ -365,6 +365,7 @@ ROUTES = [
     ("POST", "/audits/library/standards", "audits.standard_new", RECORD_EDIT_POST),
     ("POST", "/audits/library/standards/1/clauses", "audits.clause_add", RECORD_EDIT_POST),
     ("POST", "/audits/library/checklists", "audits.template_new", RECORD_EDIT_POST),
+    ("GET", "/reports/audits/{audit}.pdf", "reports.audit_report", AUDIT_READERS),
 ]
 
 
