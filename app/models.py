@@ -26,6 +26,7 @@ from app.notifications.models import Notification
 from app.organisation.models import Category, Customer, Process, Site, TQMPrinciple
 from app.rca.models import EightDSection, IshikawaCause, RootCause, RootCauseAnalysis, WhyStep
 from app.reports.models import ArchivedReport
+from app.reviews.models import ManagementReview, ReviewOutput
 from app.scheduler.models import CapaRecurrenceFlag, JobRun, RecurrenceSignal, ScheduledJob
 from app.tasks.models import BackgroundTask
 
@@ -58,6 +59,7 @@ __all__ = [
     "IshikawaCause",
     "JobRun",
     "LoginAttempt",
+    "ManagementReview",
     "MetricGoal",
     "Nonconformity",
     "Notification",
@@ -66,6 +68,7 @@ __all__ = [
     "RecoveryAction",
     "RecurrenceSignal",
     "ReferenceCounter",
+    "ReviewOutput",
     "RootCause",
     "RootCauseAnalysis",
     "ScheduledJob",
