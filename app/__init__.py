@@ -79,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.organisation.views import blueprint as organisation
     from app.rca.views import blueprint as rca
     from app.reports.views import blueprint as reports
+    from app.reviews.views import blueprint as reviews
     from app.scheduler.views import blueprint as scheduler
     from app.tasks.views import blueprint as tasks
 
@@ -92,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
         rca,
         capa,
         audits,
+        reviews,
         intake,
         notifications,
         scheduler,

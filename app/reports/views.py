@@ -24,6 +24,7 @@ from app.reports.forms import (
     RecordReportForm,
     described_filters,
 )
+from app.reviews import services as review_services
 from app.tasks import services as task_services
 from app.tasks.services import TaskContext, TaskKind, TaskResult
 from app.tasks.views import redirect_to
@@ -41,6 +42,7 @@ from reports.complaint import gather_complaint_report
 from reports.eight_d import gather_eight_d_report, load_nonconformity
 from reports.generate import GeneratedReport
 from reports.internal_audit import gather_audit_report
+from reports.management_review import gather_review_minutes
 from reports.nonconformity_register import gather_nonconformity_register
 from reports.quality_review import ReviewPeriod, gather_quality_review, month_before
 
@@ -156,6 +158,15 @@ def audit_report(reference: str) -> Response:
     if audit is None:
         abort(404)
     return _pdf(gather_audit_report(audit))
+
+
+@blueprint.route("/reports/reviews/<reference>/minutes.pdf")
+@requires(Permission.RECORDS_EXPORT)
+def review_minutes(reference: str) -> Response:
+    review = review_services.get_by_reference(reference)
+    if review is None:
+        abort(404)
+    return _pdf(gather_review_minutes(review))
 
 
 @blueprint.route("/reports/complaints/<reference>/recovery.pdf")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -59,7 +59,7 @@ def audit(lead=None, *, processes=None, team=(), start=date(2026, 3, 2), **field
         programme(start.year),
         title=fields.pop("title", "Billing process audit"),
         planned_start=start,
-        planned_end=fields.pop("end", start.replace(day=start.day + 2)),
+        planned_end=fields.pop("end", None) or start + timedelta(days=2),
         lead_auditor_id=lead.id,
         team_ids=[member.id for member in team],
         process_ids=[item.id for item in (processes if processes is not None else [process()])],

@@ -366,6 +366,30 @@ ROUTES = [
     ("POST", "/audits/library/standards/1/clauses", "audits.clause_add", RECORD_EDIT_POST),
     ("POST", "/audits/library/checklists", "audits.template_new", RECORD_EDIT_POST),
     ("GET", "/reports/audits/{audit}.pdf", "reports.audit_report", AUDIT_READERS),
+    # Management reviews (issue 12): the sample review is held, chaired by the quality lead.
+    ("GET", "/reviews", "reviews.review_list", EVERYONE_READS),
+    ("GET", "/reviews/new", "reviews.review_new", RECORD_EDITOR),
+    ("POST", "/reviews/new", "reviews.review_new", RECORD_EDIT_POST),
+    ("GET", "/reviews/{review}", "reviews.review_detail", EVERYONE_READS),
+    ("GET", "/reviews/{review}/edit", "reviews.review_edit", RECORD_EDITOR),
+    ("POST", "/reviews/{review}/edit", "reviews.review_edit", RECORD_EDIT_POST),
+    ("POST", "/reviews/{review}/hold", "reviews.review_hold", RECORD_EDIT_POST),
+    ("POST", "/reviews/{review}/notes", "reviews.note_save", RECORD_EDIT_POST),
+    ("POST", "/reviews/{review}/outputs", "reviews.output_add", RECORD_EDIT_POST),
+    (
+        "POST",
+        "/reviews/{review}/outputs/{output_id}/capa",
+        "reviews.output_capa",
+        RECORD_EDIT_POST,
+    ),
+    (
+        "POST",
+        "/reviews/{review}/outputs/{output_id}/done",
+        "reviews.output_done",
+        RECORD_EDIT_DONE,
+    ),
+    ("POST", "/reviews/{review}/approve", "reviews.review_approve", RECORD_EDIT_POST),
+    ("GET", "/reports/reviews/{review}/minutes.pdf", "reports.review_minutes", AUDIT_READERS),
 ]
 
 
@@ -554,8 +578,30 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
         audit_services.transition_audit(audit, "prepare", lead)
         audit_services.transition_audit(audit, "start", lead)
         audit_services.record_finding(audit, kind="major", description="No check", user=lead)
+
+        from app.reviews import services as review_services
+
+        review = review_services.schedule_review(
+            title="Authz review",
+            meeting_date=capa_services.today_utc(),
+            period_start=capa_services.today_utc() - timedelta(days=30),
+            period_end=capa_services.today_utc(),
+            chair_id=lead.id,
+            user=lead,
+        )
+        review_services.hold_review(review, lead)
+        review_action = review_services.add_output(
+            review,
+            kind="action",
+            text="Authz action",
+            owner_id=lead.id,
+            due_date=capa_services.today_utc() + timedelta(days=10),
+            user=lead,
+        )
         db.session.commit()
         return {
+            "review": review.reference,
+            "output_id": review_action.id,
             "audit": audit.reference,
             "question_id": audit.questions[0].id,
             "archived_id": archived.id,
