@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -718,7 +718,9 @@ def nonconformity_prefill(finding: Finding) -> dict[str, Any]:
     }
 
 
-def raise_finding_nonconformity(finding: Finding, *, user: User | None = None) -> Nonconformity:
+def raise_finding_nonconformity(
+    finding: Finding, *, user: User | None = None, detected_at: datetime | None = None
+) -> Nonconformity:
     """Raise the nonconformity for a major or minor finding in one step, pre-filled (see
     `nonconformity_prefill`), and link it to the finding: the finding shows its nonconformity and
     the nonconformity names the finding it came from. A finding raises one nonconformity."""
@@ -735,7 +737,7 @@ def raise_finding_nonconformity(finding: Finding, *, user: User | None = None) -
             f"{finding.reference} already raised {finding.nonconformity.reference}."  # type: ignore[union-attr]
         )
     values = nonconformity_prefill(finding)
-    nc = nc_services.raise_nonconformity(detected_at=utcnow(), user=user, **values)
+    nc = nc_services.raise_nonconformity(detected_at=detected_at or utcnow(), user=user, **values)
     finding.nonconformity = nc
     db.session.flush()
     return nc
