@@ -249,20 +249,6 @@ def update_review(
     return review
 
 
-def refuse_input_change(review: ManagementReview) -> None:
-    """Collected inputs never change by hand: before the meeting they are collected afresh, once
-    held they are frozen. Raises the refusal a caller shows."""
-    if review.status == ReviewStatus.DRAFT:
-        raise ServiceError(
-            "The inputs are collected from the records when the meeting is held; correct the "
-            "records themselves."
-        )
-    raise ServiceError(
-        f"The inputs of {review.reference} were frozen when the meeting was held "
-        f"({review.held_at:%Y-%m-%d %H:%M} UTC) and cannot change."  # type: ignore[union-attr]
-    )
-
-
 def set_note(
     review: ManagementReview,
     section: str,
