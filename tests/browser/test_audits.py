@@ -4,9 +4,12 @@ finding and downloads the audit report, in the browser as a person does it."""
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 from app.audits import services as audit_services
 from app.core.db import utcnow
@@ -16,10 +19,30 @@ from tests.audits.factories import clause
 from tests.browser.conftest import LiveServer
 from tests.browser.playwright_api import Page, expect
 from tests.browser.test_sign_in import sign_in
+from tests.conftest import DatabaseFactory
 from tests.factories import unique_email
 from tests.reports.conftest import read_pdf
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
+    """A live server with a database of its own: the nonconformity this journey raises must not
+    show up in other browser tests' registers and counts (they share the session's server)."""
+    app = databases.new_migrated_app(WTF_CSRF_ENABLED=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="audit-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            app.extensions["loop_db"].engine.dispose()
 
 
 def test_a_quality_lead_runs_an_audit_from_plan_to_report(
