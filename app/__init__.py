@@ -69,6 +69,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.api.admin import blueprint as api_admin
     from app.api.views import blueprint as api
     from app.audit.views import blueprint as audit_views
+    from app.audits.views import blueprint as audits
     from app.capa.views import blueprint as capa
     from app.complaints.views import blueprint as complaints
     from app.intake.views import blueprint as intake
@@ -78,6 +79,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.organisation.views import blueprint as organisation
     from app.rca.views import blueprint as rca
     from app.reports.views import blueprint as reports
+    from app.reviews.views import blueprint as reviews
     from app.scheduler.views import blueprint as scheduler
     from app.tasks.views import blueprint as tasks
 
@@ -90,6 +92,8 @@ def _register_blueprints(app: Flask) -> None:
         nonconformities,
         rca,
         capa,
+        audits,
+        reviews,
         intake,
         notifications,
         scheduler,

@@ -239,6 +239,9 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
     from app.demo.objectives import seed_demo_objectives
 
     goals = seed_demo_objectives()
+    from app.demo.audits import seed_demo_audits
+
+    audit_result = seed_demo_audits()
     # Fresh planner statistics after a bulk load, so list queries pick the right index at once.
     db.session.execute(text("ANALYZE"))
     elapsed = time.monotonic() - started
@@ -247,7 +250,9 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
         f"Seeded {result.complaints} complaints ({rate:,.0f}/s), {result.recovery_actions} "
         f"recovery actions, {result.nonconformities} nonconformities, {result.analyses} "
         f"analyses, {result.capas} CAPAs, {result.checks} checks, {result.trainings} trainings, "
-        f"{goals} metric goals in {elapsed:.1f} s."
+        f"{goals} metric goals, {audit_result.audits} internal audits "
+        f"({audit_result.findings} findings), {audit_result.reviews} management reviews "
+        f"in {elapsed:.1f} s."
     )
     if credentials:
         click.echo("")

@@ -3,6 +3,16 @@
 from app.accounts.models import LoginAttempt, User, UserSession
 from app.api.models import ApiToken, IdempotencyRecord
 from app.audit.models import AuditCheckpoint
+from app.audits.models import (
+    Audit,
+    AuditProgramme,
+    AuditQuestion,
+    ChecklistQuestion,
+    ChecklistTemplate,
+    Clause,
+    Finding,
+    Standard,
+)
 from app.capa.models import Capa, EffectivenessCheck, TrainingAssignment
 from app.complaints.models import Complaint, RecoveryAction
 from app.core.audit import AuditEvent
@@ -16,23 +26,31 @@ from app.notifications.models import Notification
 from app.organisation.models import Category, Customer, Process, Site, TQMPrinciple
 from app.rca.models import EightDSection, IshikawaCause, RootCause, RootCauseAnalysis, WhyStep
 from app.reports.models import ArchivedReport
+from app.reviews.models import ManagementReview, ReviewOutput
 from app.scheduler.models import CapaRecurrenceFlag, JobRun, RecurrenceSignal, ScheduledJob
 from app.tasks.models import BackgroundTask
 
 __all__ = [
     "ApiToken",
     "ArchivedReport",
+    "Audit",
     "AuditCheckpoint",
     "AuditEvent",
+    "AuditProgramme",
+    "AuditQuestion",
     "BackgroundTask",
     "Capa",
     "CapaRecurrenceFlag",
     "Category",
+    "ChecklistQuestion",
+    "ChecklistTemplate",
+    "Clause",
     "Complaint",
     "Customer",
     "DataVersion",
     "EffectivenessCheck",
     "EightDSection",
+    "Finding",
     "IdempotencyRecord",
     "ImportJob",
     "ImportMapping",
@@ -41,6 +59,7 @@ __all__ = [
     "IshikawaCause",
     "JobRun",
     "LoginAttempt",
+    "ManagementReview",
     "MetricGoal",
     "Nonconformity",
     "Notification",
@@ -49,11 +68,13 @@ __all__ = [
     "RecoveryAction",
     "RecurrenceSignal",
     "ReferenceCounter",
+    "ReviewOutput",
     "RootCause",
     "RootCauseAnalysis",
     "ScheduledJob",
     "Signature",
     "Site",
+    "Standard",
     "TQMPrinciple",
     "TrainingAssignment",
     "User",

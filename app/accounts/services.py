@@ -334,8 +334,14 @@ def sign_record(
     meaning: str,
     purpose: str,
     throttle: ThrottleSettings | None = None,
+    *,
+    signer_named_by_record: bool = False,
 ) -> Signature:
     """Sign `record` as `signer` after re-checking their password (21 CFR Part 11 style).
+
+    Signing needs the role's sign permission, unless `signer_named_by_record`: the caller has
+    checked that the record itself names the signer for this signature (an audit's lead auditor
+    signs its report whatever their role).
 
     A wrong password signs nothing and counts as a failed sign-in attempt, kept even though the
     signing is undone; once the account is locked out no password is checked, so the signing
@@ -344,7 +350,7 @@ def sign_record(
         meaning = SignatureMeaning(meaning)
     except ValueError:
         raise ServiceError("Choose what the signature means.", field="meaning") from None
-    if not role_can(signer.role, Permission.RECORDS_SIGN):
+    if not signer_named_by_record and not role_can(signer.role, Permission.RECORDS_SIGN):
         raise ServiceError("Your role may not sign records.")
     throttle = throttle or ThrottleSettings.from_config()
     failures = _recent_failures(email=signer.email, since=utcnow() - throttle.lockout_window)

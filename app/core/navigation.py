@@ -93,6 +93,8 @@ NAVIGATION: list[NavItem] = [
         ("nonconformities.", "rca."),
     ),
     NavItem("CAPA", "capa.capa_list", Permission.RECORDS_VIEW, ("capa.",)),
+    NavItem("Audits", "audits.programme", Permission.RECORDS_VIEW, ("audits.",)),
+    NavItem("Reviews", "reviews.review_list", Permission.RECORDS_VIEW, ("reviews.",)),
     NavItem("Import", "intake.upload", Permission.RECORDS_IMPORT, ("intake.",)),
     NavItem(
         "Organisation",

@@ -7,6 +7,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from app.audit import services as audit_services
+from app.audits import services as internal_audit_services
 from app.capa import services as capa_services
 from app.complaints import services as complaint_services
 from app.core.db import continue_read_only, utcnow
@@ -23,6 +24,7 @@ from app.reports.forms import (
     RecordReportForm,
     described_filters,
 )
+from app.reviews import services as review_services
 from app.tasks import services as task_services
 from app.tasks.services import TaskContext, TaskKind, TaskResult
 from app.tasks.views import redirect_to
@@ -39,6 +41,8 @@ from reports.capa import gather_capa_report
 from reports.complaint import gather_complaint_report
 from reports.eight_d import gather_eight_d_report, load_nonconformity
 from reports.generate import GeneratedReport
+from reports.internal_audit import gather_audit_report
+from reports.management_review import gather_review_minutes
 from reports.nonconformity_register import gather_nonconformity_register
 from reports.quality_review import ReviewPeriod, gather_quality_review, month_before
 
@@ -145,6 +149,24 @@ def eight_d_report(reference: str) -> Response:
     if nc is None:
         abort(404)
     return _pdf(gather_eight_d_report(nc))
+
+
+@blueprint.route("/reports/audits/<reference>.pdf")
+@requires(Permission.RECORDS_EXPORT)
+def audit_report(reference: str) -> Response:
+    audit = internal_audit_services.get_by_reference(reference)
+    if audit is None:
+        abort(404)
+    return _pdf(gather_audit_report(audit))
+
+
+@blueprint.route("/reports/reviews/<reference>/minutes.pdf")
+@requires(Permission.RECORDS_EXPORT)
+def review_minutes(reference: str) -> Response:
+    review = review_services.get_by_reference(reference)
+    if review is None:
+        abort(404)
+    return _pdf(gather_review_minutes(review))
 
 
 @blueprint.route("/reports/complaints/<reference>/recovery.pdf")

@@ -22,6 +22,7 @@ JOB_MODULES = (
     "app.tasks.jobs",
     "app.audit.jobs",
     "app.backups.jobs",
+    "app.audits.jobs",
 )
 
 

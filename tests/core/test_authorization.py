@@ -37,6 +37,7 @@ C = "/complaints/{complaint}"
 N = "/nonconformities/{nc}"
 A = N + "/analyses/{analysis_id}"
 K = "/capa/{capa}"
+AU = "/audits/{audit}"
 
 # (method, path template, endpoint, expected status by role)
 ROUTES = [
@@ -336,6 +337,59 @@ ROUTES = [
     ("GET", "/customers/search.json", "organisation.customer_search", EVERYONE_SIGNED_IN),
     # The audit trail (history): the log's CSV export, for those who read the log.
     ("GET", "/audit/export.csv", "audit.event_export", AUDIT_READERS),
+    # Internal audits (issue 12): everyone reads; quality leads plan; the sample audit's lead
+    # auditor is the quality lead, so only they record its answers and findings here (a lead
+    # auditor or team member of another role may too: tests/audits/test_views.py).
+    ("GET", "/audits", "audits.programme", EVERYONE_READS),
+    ("GET", "/audits/programmes/new", "audits.programme_new", RECORD_EDITOR),
+    ("POST", "/audits/programmes/new", "audits.programme_new", RECORD_EDIT_POST),
+    ("GET", "/audits/new", "audits.audit_new", RECORD_EDITOR),
+    ("POST", "/audits/new", "audits.audit_new", RECORD_EDIT_POST),
+    ("GET", AU, "audits.audit_detail", EVERYONE_READS),
+    ("GET", AU + "/edit", "audits.audit_edit", RECORD_EDITOR),
+    ("POST", AU + "/edit", "audits.audit_edit", RECORD_EDIT_POST),
+    ("POST", AU + "/transition", "audits.audit_transition", RECORD_EDIT_POST),
+    ("POST", AU + "/independence-exception", "audits.audit_exception", RECORD_EDIT_POST),
+    ("POST", AU + "/checklists", "audits.checklist_add", RECORD_EDIT_POST),
+    ("POST", AU + "/questions/{question_id}", "audits.question_answer", RECORD_EDIT_POST),
+    ("POST", AU + "/findings", "audits.finding_add", RECORD_EDIT_POST),
+    (
+        "POST",
+        AU + "/findings/1/nonconformity",
+        "audits.finding_raise_nonconformity",
+        RECORD_EDIT_DONE,
+    ),
+    ("POST", AU + "/conclusion", "audits.conclusion_save", RECORD_EDIT_POST),
+    ("POST", AU + "/sign", "audits.audit_sign", RECORD_EDIT_POST),
+    ("GET", "/audits/library", "audits.library", EVERYONE_READS),
+    ("POST", "/audits/library/standards", "audits.standard_new", RECORD_EDIT_POST),
+    ("POST", "/audits/library/standards/1/clauses", "audits.clause_add", RECORD_EDIT_POST),
+    ("POST", "/audits/library/checklists", "audits.template_new", RECORD_EDIT_POST),
+    ("GET", "/reports/audits/{audit}.pdf", "reports.audit_report", AUDIT_READERS),
+    # Management reviews (issue 12): the sample review is held, chaired by the quality lead.
+    ("GET", "/reviews", "reviews.review_list", EVERYONE_READS),
+    ("GET", "/reviews/new", "reviews.review_new", RECORD_EDITOR),
+    ("POST", "/reviews/new", "reviews.review_new", RECORD_EDIT_POST),
+    ("GET", "/reviews/{review}", "reviews.review_detail", EVERYONE_READS),
+    ("GET", "/reviews/{review}/edit", "reviews.review_edit", RECORD_EDITOR),
+    ("POST", "/reviews/{review}/edit", "reviews.review_edit", RECORD_EDIT_POST),
+    ("POST", "/reviews/{review}/hold", "reviews.review_hold", RECORD_EDIT_POST),
+    ("POST", "/reviews/{review}/notes", "reviews.note_save", RECORD_EDIT_POST),
+    ("POST", "/reviews/{review}/outputs", "reviews.output_add", RECORD_EDIT_POST),
+    (
+        "POST",
+        "/reviews/{review}/outputs/{output_id}/capa",
+        "reviews.output_capa",
+        RECORD_EDIT_POST,
+    ),
+    (
+        "POST",
+        "/reviews/{review}/outputs/{output_id}/done",
+        "reviews.output_done",
+        RECORD_EDIT_DONE,
+    ),
+    ("POST", "/reviews/{review}/approve", "reviews.review_approve", RECORD_EDIT_POST),
+    ("GET", "/reports/reviews/{review}/minutes.pdf", "reports.review_minutes", AUDIT_READERS),
 ]
 
 
@@ -503,8 +557,53 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             pdf=b"%PDF-authz",
         )
         db.session.add(archived)
+
+        from app.audits import services as audit_services
+
+        year = capa_services.today_utc().year
+        programme = audit_services.create_programme(year, user=lead)
+        template = audit_services.create_template(
+            "Authz checklist", questions=[("Is it done?", 30)], user=lead
+        )
+        audit = audit_services.plan_audit(
+            programme,
+            title="Authz audit",
+            planned_start=capa_services.today_utc().replace(month=1, day=5),
+            planned_end=capa_services.today_utc().replace(month=1, day=6),
+            lead_auditor_id=lead.id,
+            process_ids=[process.id],
+            user=lead,
+        )
+        audit_services.add_checklist(audit, template.id, user=lead)
+        audit_services.transition_audit(audit, "prepare", lead)
+        audit_services.transition_audit(audit, "start", lead)
+        audit_services.record_finding(audit, kind="major", description="No check", user=lead)
+
+        from app.reviews import services as review_services
+
+        review = review_services.schedule_review(
+            title="Authz review",
+            meeting_date=capa_services.today_utc(),
+            period_start=capa_services.today_utc() - timedelta(days=30),
+            period_end=capa_services.today_utc(),
+            chair_id=lead.id,
+            user=lead,
+        )
+        review_services.hold_review(review, lead)
+        review_action = review_services.add_output(
+            review,
+            kind="action",
+            text="Authz action",
+            owner_id=lead.id,
+            due_date=capa_services.today_utc() + timedelta(days=10),
+            user=lead,
+        )
         db.session.commit()
         return {
+            "review": review.reference,
+            "output_id": review_action.id,
+            "audit": audit.reference,
+            "question_id": audit.questions[0].id,
             "archived_id": archived.id,
             "notification_id": notification.id,
             "task_id": task.id,
