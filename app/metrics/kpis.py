@@ -38,6 +38,7 @@ from app.capa.models import (
 )
 from app.capa.services import overdue_clause
 from app.complaints.models import Complaint, RecoveryAction, RetentionStatus
+from app.complaints.services import RESOLVED_STATUSES
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
 from app.metrics.sql import days_between, utc_date, utc_day
@@ -156,11 +157,12 @@ class ComplaintFigures:
     responded: int
     response_mean_hours: float | None
     response_median_hours: float | None
-    resolved: int
+    resolved: int  # complaints with a resolution time
     resolution_mean_days: float | None
     resolution_median_days: float | None
     resolution_p90_days: float | None
     first_contact_resolved: int
+    first_contact_known: int  # resolved complaints that say whether it was at the first contact
     escalated: int
     csat_count: int
     csat_mean: float | None
@@ -168,7 +170,7 @@ class ComplaintFigures:
 
     @property
     def first_contact_resolution_rate(self) -> float | None:
-        return _ratio(self.first_contact_resolved, self.resolved)
+        return _ratio(self.first_contact_resolved, self.first_contact_known)
 
     @property
     def escalation_rate(self) -> float | None:
@@ -179,16 +181,19 @@ class ComplaintFigures:
         return _ratio(stayed, stayed + left)
 
 
-# Resolved means a resolution time is set; its stored duration is set exactly then (and the
-# covering index holds the duration, not the timestamp).
+# Resolved means resolved or closed: the workflow sets the resolution time exactly then (and
+# clears it on reopening), but an imported complaint may be resolved at a time its source does not
+# give, so the status says it (the covering index holds the status).
+def resolved() -> ColumnElement[bool]:
+    return Complaint.status.in_(sorted(RESOLVED_STATUSES))
+
+
 def recovered() -> ColumnElement[bool]:
-    return and_(
-        Complaint.resolution_seconds.is_not(None), Complaint.csat_score >= RECOVERED_MIN_CSAT
-    )
+    return and_(resolved(), Complaint.csat_score >= RECOVERED_MIN_CSAT)
 
 
 def not_recovered() -> ColumnElement[bool]:
-    return or_(Complaint.resolution_seconds.is_(None), Complaint.csat_score < RECOVERED_MIN_CSAT)
+    return or_(~resolved(), Complaint.csat_score < RECOVERED_MIN_CSAT)
 
 
 def count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -212,7 +217,8 @@ def complaint_figures(scope: Scope) -> ComplaintFigures:
             func.avg(response),
             func.count(resolution),
             func.avg(resolution),
-            count_when(and_(Complaint.first_contact_resolution, resolution.is_not(None))),
+            count_when(and_(Complaint.first_contact_resolution.is_(True), resolved())),
+            count_when(and_(Complaint.first_contact_resolution.is_not(None), resolved())),
             count_when(Complaint.escalation_level > 0),
             func.count(Complaint.csat_score),
             func.avg(Complaint.csat_score),
@@ -224,14 +230,14 @@ def complaint_figures(scope: Scope) -> ComplaintFigures:
             count_when(and_(left, not_recovered())),
         ).where(*complaint_filters(scope))
     ).one()
-    responded, resolved = row[1], row[3]
+    responded, resolutions_timed = row[1], row[3]
     (response_median,) = percentiles(
         response, [0.5], responded, [*complaint_filters(scope), response.is_not(None)], row[2]
     )
     resolution_median, resolution_p90 = percentiles(
         resolution,
         [0.5, 0.9],
-        resolved,
+        resolutions_timed,
         [*complaint_filters(scope), resolution.is_not(None)],
         row[4],
     )
@@ -240,18 +246,19 @@ def complaint_figures(scope: Scope) -> ComplaintFigures:
         responded=responded,
         response_mean_hours=_scaled(row[2], SECONDS_PER_HOUR),
         response_median_hours=_scaled(response_median, SECONDS_PER_HOUR),
-        resolved=resolved,
+        resolved=resolutions_timed,
         resolution_mean_days=_scaled(row[4], SECONDS_PER_DAY),
         resolution_median_days=_scaled(resolution_median, SECONDS_PER_DAY),
         resolution_p90_days=_scaled(resolution_p90, SECONDS_PER_DAY),
         first_contact_resolved=row[5],
-        escalated=row[6],
-        csat_count=row[7],
-        csat_mean=_float(row[8]),
+        first_contact_known=row[6],
+        escalated=row[7],
+        csat_count=row[8],
+        csat_mean=_float(row[9]),
         retention={
-            "all": (row[9], row[10]),
-            "recovered": (row[11], row[12]),
-            "not_recovered": (row[13], row[14]),
+            "all": (row[10], row[11]),
+            "recovered": (row[12], row[13]),
+            "not_recovered": (row[14], row[15]),
         },
     )
 

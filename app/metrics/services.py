@@ -89,9 +89,14 @@ def format_money(value: float | Decimal | None) -> str:
     return f"{float(value):,.2f} {reporting_currency()}"
 
 
+# How a figure that cannot be computed (its inputs are missing) is shown, on pages, in CSVs and in
+# the PDFs: never as 0 (docs/metrics.md).
+UNKNOWN = "–"
+
+
 def format_value(value: float | Decimal | None, unit: Unit) -> str:
     if value is None:
-        return "–"
+        return UNKNOWN
     if unit is Unit.RATE:
         return f"{float(value) * 100:.1f} %"
     if unit is Unit.COUNT:
@@ -435,9 +440,9 @@ def tile_rows(board: Dashboard) -> list[tuple[str, ...]]:
             tile.kpi.key,
             tile.kpi.label,
             tile.kpi.unit.value,
-            "" if tile.value is None else f"{tile.value:.6g}",
-            "" if tile.previous is None else f"{tile.previous:.6g}",
-            "" if tile.change is None else f"{tile.change:.4f}",
+            UNKNOWN if tile.value is None else f"{tile.value:.6g}",
+            UNKNOWN if tile.previous is None else f"{tile.previous:.6g}",
+            UNKNOWN if tile.change is None else f"{tile.change:.4f}",
         )
         for tile in board.tiles
     ]
