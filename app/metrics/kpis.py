@@ -59,6 +59,33 @@ AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
 )
 
 
+# The longest period the dashboard, its CSV downloads and the quality review pack cover: long
+# enough for a whole imported history (20 years: 1,044 weekly points on the control chart).
+MAX_PERIOD_DAYS = 7305
+# Dates a period may use: the previous period of the earliest still has a calendar to lie in.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
+
+def period_problem(first: date, last: date) -> tuple[str, str] | None:
+    """Why whole UTC days `first` to `last` (both included) are not a period the figures can
+    cover, as (field, message) for the form's `date_from` / `date_to`; None when they are."""
+    if last < first:
+        return "date_to", "The end date is before the start date."
+    if first < EARLIEST_DAY:
+        return "date_from", f"Choose a first day from {EARLIEST_DAY.isoformat()} on."
+    if last > LATEST_DAY:
+        return "date_to", f"Choose a last day up to {LATEST_DAY.isoformat()}."
+    days = (last - first).days + 1
+    if days > MAX_PERIOD_DAYS:
+        return (
+            "date_from",
+            f"Choose a period of at most {MAX_PERIOD_DAYS:,} days (20 years); "
+            f"{first.isoformat()} to {last.isoformat()} is {days:,} days.",
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class Scope:
     """What the figures cover: [start, end) in UTC and optional filters."""

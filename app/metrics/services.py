@@ -448,6 +448,16 @@ def tile_rows(board: Dashboard) -> list[tuple[str, ...]]:
     ]
 
 
+def scope_of_range(first: date, last: date, today: date | None = None, **filters: object) -> Scope:
+    """The scope of a chosen from–to range (checked with `kpis.period_problem`): its whole UTC
+    days, covered up to today while it is still running, as the quality review pack does (days
+    yet to come would count as zeros and drag the control chart below its limits)."""
+    today = today or utcnow().date()
+    if first <= today:
+        last = min(last, today)
+    return Scope.between(first, last, **filters)  # type: ignore[arg-type]
+
+
 def period_label(scope: Scope) -> str:
     last: date = (scope.end.date()).fromordinal(scope.end.date().toordinal() - 1)
     return f"{scope.start.date().isoformat()} – {last.isoformat()}"

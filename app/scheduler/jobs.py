@@ -14,22 +14,32 @@ renders the pack, listed in `registry.JOB_MODULES`):
 
 from __future__ import annotations
 
+from datetime import date
+
 from app.scheduler.effectiveness import run_due_automatic_checks
 from app.scheduler.recurrence import FINGERPRINT_CHOICES, ReviewSettings
 from app.scheduler.registry import JobContext, JobDefinition, JobSetting, register_job
 from app.scheduler.reminders import send_reminders
-from app.scheduler.signals import review_recurring_failures
+from app.scheduler.signals import RECURRENCE_REVIEW_JOB, review_history, review_recurring_failures
 
 _DEFAULTS = ReviewSettings()
 
 
 def _review(context: JobContext) -> dict[str, int]:
+    # A manual run over a history (`services.run_history_review`) carries its checked range.
+    if "review_to" in context.options:
+        return review_history(
+            context.settings,
+            date.fromisoformat(context.options["review_from"]),
+            date.fromisoformat(context.options["review_to"]),
+            context.run_id,
+        )
     return review_recurring_failures(context.settings, context.as_of, context.run_id)
 
 
 RECURRENCE_REVIEW = register_job(
     JobDefinition(
-        name="recurring-failure-review",
+        name=RECURRENCE_REVIEW_JOB,
         title="Recurring-failure review",
         description=(
             "Groups complaints and nonconformities by fingerprint and opens a nonconformity when "
