@@ -360,8 +360,16 @@ def _dashboard(scope: Scope, control_process_name: str) -> Dashboard:
     tiles = [Tile(kpi, kpi.read(current), kpi.read(prior)) for kpi in KPIS.values()]
 
     names = category_names()
-    category_bars = pareto(complaint_category_counts(scope))
-    cause_bars = pareto(root_cause_category_counts(scope))
+
+    def category_label(key: object) -> str:
+        return names.get(key, f"Category {key}")  # type: ignore[arg-type]
+
+    def cause_label(key: object) -> str:
+        return str(key).title()
+
+    # Ties in the Pareto charts go by the name shown (docs/metrics.md), not by id.
+    category_bars = pareto(complaint_category_counts(scope), name=category_label)
+    cause_bars = pareto(root_cause_category_counts(scope), name=cause_label)
     weekly = weekly_complaint_counts(scope)
     counts = [count for _, count in weekly]
     whole_weeks = first_partial_week(scope)
@@ -369,9 +377,6 @@ def _dashboard(scope: Scope, control_process_name: str) -> Dashboard:
     points = c_chart(counts, limits, partial_from=whole_weeks)
     week_labels = [start.strftime("%d %b") for start, _ in weekly]
     ageing = capa_ageing(scope)
-
-    def category_label(key: object) -> str:
-        return names.get(key, f"Category {key}")  # type: ignore[arg-type]
 
     control_title = f"Weekly complaints, {control_process_name} (c-chart)"
     chart_list = [
@@ -388,10 +393,10 @@ def _dashboard(scope: Scope, control_process_name: str) -> Dashboard:
             "root-causes",
             "Root-cause categories (Pareto)",
             charts.pareto_chart_svg(
-                cause_bars, "Root-cause categories (Pareto)", label=lambda key: str(key).title()
+                cause_bars, "Root-cause categories (Pareto)", label=cause_label
             ),
             PARETO_COLUMNS,
-            _pareto_rows(cause_bars, lambda key: str(key).title()),
+            _pareto_rows(cause_bars, cause_label),
         ),
         Chart(
             "weekly-complaints",

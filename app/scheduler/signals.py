@@ -101,6 +101,42 @@ def _verified_capas(kind: str, key: Key) -> list[tuple[Capa, datetime]]:
     return [(capa, signed_at) for capa, signed_at in rows]
 
 
+# FMEA occurrence (1–10) of a recurring failure from how often it came in the signal's window:
+# (least records a week, occurrence). Fewer than one a week is 3.
+OCCURRENCE_SCALE = ((100, 10), (50, 9), (20, 8), (10, 7), (5, 6), (2, 5), (1, 4))
+SIGNAL_SEVERITY = 5  # the review cannot see the harm: a middling severity, for the lead to rescore
+SIGNAL_DETECTION = 5  # found by the review, not by the customer, nor at once
+
+
+@dataclass(frozen=True)
+class SignalRisk:
+    severity: int
+    occurrence: int
+    detection: int
+    per_week: float
+
+    @property
+    def rpn(self) -> int:
+        return self.severity * self.occurrence * self.detection
+
+    @property
+    def explanation(self) -> str:
+        return (
+            f"Risk priority {self.rpn} = severity {self.severity} × occurrence {self.occurrence} "
+            f"({self.per_week:.1f} records a week in the window) × detection {self.detection}."
+        )
+
+
+def signal_risk(record_count: int, start: datetime, end: datetime) -> SignalRisk:
+    """The risk of the nonconformity a signal raises, from the signal's size: occurrence from its
+    records per week over its window (at least one week long), by OCCURRENCE_SCALE; severity and
+    detection middling (5). So a signal of 3 records a week scores 125, one of 300 a week 250."""
+    weeks = max(1.0, (end - start) / timedelta(weeks=1))
+    per_week = record_count / weeks
+    occurrence = next((score for least, score in OCCURRENCE_SCALE if per_week >= least), 3)
+    return SignalRisk(SIGNAL_SEVERITY, occurrence, SIGNAL_DETECTION, per_week)
+
+
 @dataclass
 class ReviewCounts:
     fingerprints_signalled: int = 0
@@ -174,17 +210,18 @@ def review_recurring_failures(
             f"({'abc'[list(RecurrenceRule).index(hit.rule)]}) {hit.rule.label}: {hit.explanation}"
             for hit in detection.hits
         )
+        risk = signal_risk(record_count, detection.window_start, detection.window_end)
         nc = raise_nonconformity(
             title=f"Recurring failure: {label}"[:200],
             source=NonconformitySource.RECURRING_FAILURE_REVIEW,
             detected_at=as_of,
-            severity=5,
-            occurrence=8,
-            detection=5,
+            severity=risk.severity,
+            occurrence=risk.occurrence,
+            detection=risk.detection,
             description=(
                 f"The recurring-failure review found a pattern for {label} "
                 f"({record_count} records from {detection.window_start:%Y-%m-%d} to "
-                f"{detection.window_end:%Y-%m-%d}).\n{details}"
+                f"{detection.window_end:%Y-%m-%d}).\n{details}\n{risk.explanation}"
             ),
             process_id=process_id,
             category_id=category_id,

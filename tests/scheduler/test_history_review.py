@@ -77,6 +77,9 @@ def test_the_review_over_the_imported_quarter_finds_what_today_cannot(session) -
     assert RecurrenceRule.ABOVE_UPPER_LIMIT in signal.rule_list
     # The week counts it quotes are the file's own (Monday weeks, counted from the CSV here).
     assert "2015-04-06 (128)" in signal.details and "2015-05-25 (115)" in signal.details
+    # Its risk follows its size: 865 records over 8 weeks, 108 a week → occurrence 10, RPN 250.
+    assert signal.record_count == 865
+    assert (nc.severity, nc.occurrence, nc.detection) == (5, 10, 5)
 
 
 def test_the_page_reviews_a_range_and_refuses_bad_ones(client, login, committed) -> None:
