@@ -288,7 +288,9 @@ def checked_history_range(
     future or over-long range, or one before the review's week origin (3 January 2000)."""
     today = today or utcnow().date()
     if last is None:
-        raise ServiceError("Give the day to review as of (the last day of the range).", "review_to")
+        raise ServiceError(
+            "Give the day to review as of (the last day of the range).", field="review_to"
+        )
     first = first or last
     if last < first:
         raise ServiceError("The last day is before the first day.", field="review_to")

@@ -175,7 +175,6 @@ def test_the_cli_reviews_as_of_a_day_and_over_a_range(databases) -> None:
         args=["scheduler", "run-job", "overdue-reminders", "--as-of", "2015-04-30"]
     )
     assert other.exit_code == 1 and "apply to recurring-failure-review only" in other.output
-    databases.drop_all()
 
 
 @pytest.mark.parametrize("first", [None, date(2015, 4, 1)])
