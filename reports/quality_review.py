@@ -2,8 +2,9 @@
 
 It holds the KPIs of the period against the period before, the two Pareto charts (complaint
 categories, root-cause categories), the c-chart of weekly complaint counts, nonconformities by risk
-priority, the open and overdue CAPAs, the recurrence signals the recurring-failure review raised in
-the period, and the progress of every objective's metric goals.
+priority, the open and overdue CAPAs, the recurrence signals whose pattern ended in the period
+(raised by the daily review then, or by a review of an imported history later), and the progress
+of every objective's metric goals.
 
 Nothing is computed here that the metrics already compute: the KPIs, Pareto bars, control limits
 and charts are the dashboard's (`app.metrics.services.dashboard`, the same SVG as on the page), and
@@ -28,13 +29,11 @@ from app.core.db import utcnow
 from app.extensions import db
 from app.metrics import objectives as objective_services
 from app.metrics import services as metric_services
-from app.metrics.kpis import Scope
+from app.metrics.kpis import Scope, period_problem
 from app.organisation.models import Category, Process
 from app.scheduler.models import RecurrenceSignal
 from reports.base import Report, ReportError, day, name_of, report_data, when
 
-# The longest period one pack covers (two years: 105 weekly points on the control chart).
-MAX_PERIOD_DAYS = 731
 CHART_KEYS = ("complaint-categories", "root-causes", "weekly-complaints")
 CONTROL_PROCESS_NAME = "all processes"
 
@@ -65,13 +64,12 @@ def month_before(moment: date) -> ReviewPeriod:
 
 
 def check_period(period: ReviewPeriod) -> None:
-    """Refuse an inverted or over-long period (ReportError; nothing is written)."""
-    if period.last < period.first:
-        raise ReportError("The end date is before the start date.", field="date_to")
-    if period.days > MAX_PERIOD_DAYS:
-        raise ReportError(
-            f"Choose a period of at most {MAX_PERIOD_DAYS} days (two years).", field="date_from"
-        )
+    """Refuse an inverted or over-long period (ReportError; nothing is written): the dashboard's
+    rule, `app.metrics.kpis.period_problem` (at most MAX_PERIOD_DAYS, 20 years)."""
+    problem = period_problem(period.first, period.last)
+    if problem is not None:
+        field, message = problem
+        raise ReportError(message, field=field)
 
 
 def _kpis(board: metric_services.Dashboard) -> list[dict[str, Any]]:
@@ -158,8 +156,10 @@ def _recurrence_signals(scope: Scope) -> list[dict[str, Any]]:
         .options(joinedload(RecurrenceSignal.nonconformity))
         .outerjoin(Process, Process.id == RecurrenceSignal.process_id)
         .outerjoin(Category, Category.id == RecurrenceSignal.category_id)
-        .where(RecurrenceSignal.raised_at >= scope.start, RecurrenceSignal.raised_at < scope.end)
-        .order_by(RecurrenceSignal.raised_at, RecurrenceSignal.id)
+        # A signal belongs to the period its pattern ends in: for the daily review that is when
+        # it was raised; a review of an imported history raises today what ended back then.
+        .where(RecurrenceSignal.window_end >= scope.start, RecurrenceSignal.window_end < scope.end)
+        .order_by(RecurrenceSignal.window_end, RecurrenceSignal.id)
     ).all()
     return [
         {

@@ -237,7 +237,7 @@ class ComplaintOut(Output):
     first_response_at: datetime | None
     resolved_at: datetime | None
     closed_at: datetime | None
-    first_contact_resolution: bool
+    first_contact_resolution: bool | None
     satisfaction: SatisfactionOut
     retention: RetentionOut
     source_system: str | None

@@ -154,7 +154,9 @@ class Complaint(Audited, TimestampMixin, VersionedMixin, Base):
     first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    first_contact_resolution: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None: not known (an import whose source does not say); the FCR rate leaves such out. The
+    # complaint services start their own complaints at False, and resolving sets it.
+    first_contact_resolution: Mapped[bool | None] = mapped_column(Boolean)
     # first_response_at − received_at and resolved_at − received_at in whole seconds (NULL while
     # unset), derived from the times on every ORM flush (see `_keep_durations`) and by bulk
     # inserts through `complaint_durations`: the KPIs average and rank integers instead of

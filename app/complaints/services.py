@@ -613,7 +613,9 @@ def record_retention(
             field="follow_up_days",
         )
     now = utcnow()
-    resolved_at = complaint.resolved_at or now
+    # An imported complaint may be resolved at a time its source did not give: it was resolved
+    # by the time it came in, at the latest.
+    resolved_at = complaint.resolved_at or complaint.created_at or now
     due = resolved_at + timedelta(days=days)
     if retention == RetentionStatus.STAYED and due > now:
         raise ServiceError(
@@ -838,7 +840,7 @@ def csv_values(complaint: Complaint) -> tuple[Any, ...]:
         _csv_time(complaint.first_response_at),
         _csv_time(complaint.resolved_at),
         _csv_time(complaint.closed_at),
-        "yes" if complaint.first_contact_resolution else "no",
+        {True: "yes", False: "no", None: "unknown"}[complaint.first_contact_resolution],
         complaint.csat_score if complaint.csat_score is not None else "",
         complaint.retention_status.label,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -30,11 +31,21 @@ def apply_sort(
     return statement.order_by(ordered, tie), key
 
 
-def _csv_safe(value: Any) -> Any:
-    # A cell starting with = + - @ is a formula to spreadsheet programs: neutralise it.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A plain number, signed or not ("-0.1250", "+3", "1e-05"): a spreadsheet reads it as a number,
+# never as a formula, so it is written as it is.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell that spreadsheet programs cannot run: text starting with = + - @ (or a tab or
+    carriage return) gets an apostrophe in front; numbers, and text that is a plain number
+    (a negative change, say), are left as they are; None is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in FORMULA_STARTS:
+        return value if _PLAIN_NUMBER.fullmatch(value) else "'" + value
+    return value
 
 
 def csv_lines(
@@ -48,7 +59,7 @@ def csv_lines(
     for row in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([_csv_safe(value) for value in row_values(row)])
+        writer.writerow([csv_safe(value) for value in row_values(row)])
         yield buffer.getvalue()
 
 

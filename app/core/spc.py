@@ -16,7 +16,7 @@ the first 80 % of all occurrences (the cause that crosses 80 % included).
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 RUN_LENGTH = 8
@@ -99,13 +99,18 @@ class ParetoBar:
     vital_few: bool
 
 
-def pareto(counts: Iterable[tuple[Hashable, int]]) -> list[ParetoBar]:
-    """Order (key, count) pairs by count, largest first (ties by key, so the order is stable), with
-    each bar's cumulative share and whether it belongs to the vital few."""
-    ordered = sorted(
-        ((key, count) for key, count in counts if count > 0),
-        key=lambda item: (-item[1], str(item[0])),
-    )
+def pareto(
+    counts: Iterable[tuple[Hashable, int]], name: Callable[[Hashable], str] = str
+) -> list[ParetoBar]:
+    """Order (key, count) pairs by count, largest first, ties by the name the chart shows for the
+    key (`name`; ignoring case, then as written, then by key, so the order is stable), with each
+    bar's cumulative share and whether it belongs to the vital few."""
+
+    def order(item: tuple[Hashable, int]) -> tuple[int, str, str, str]:
+        shown = name(item[0])
+        return (-item[1], shown.casefold(), shown, str(item[0]))
+
+    ordered = sorted(((key, count) for key, count in counts if count > 0), key=order)
     total = sum(count for _, count in ordered)
     bars: list[ParetoBar] = []
     running = 0

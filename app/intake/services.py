@@ -15,9 +15,10 @@ Decisions (documented in docs/import.md):
   acknowledged/investigating/reopened need `first_response_at`; resolved needs `resolved_at`;
   closed needs `resolved_at` and `closed_at`. Times the file gives are used; a missing one falls
   back as the workflow would (resolving is the first response; a closure without a resolution
-  time was resolved when closed); with no time at all, the received time is used. Times must not
-  run backwards (received ≤ first response ≤ resolved ≤ closed) or lie in the future.
-  First-contact resolution is not known from a file and stays false.
+  time was resolved when closed); with no time at all the time stays unknown (NULL), never the
+  received time, which would read as a zero duration. Times must not run backwards (received ≤
+  first response ≤ resolved ≤ closed) or lie in the future. First-contact resolution is not
+  known from a file and stays unknown (NULL).
 - Duplicates are rows whose (source system, external id) is already in Loop or earlier in the
   same file: skipped and counted, never rejected.
 - All-or-nothing checks every row first (nothing is written); only when none is rejected does it
@@ -337,15 +338,17 @@ def _times(status: ComplaintStatus, received: datetime, dates: dict[str, datetim
     given_resolved = dates.get("resolved_at")
     given_closed = dates.get("closed_at")
     first_response = resolved = closed = None
+    # A time the file does not give, and cannot be told from another it gives, stays unknown
+    # (None): the received time would make the response or resolution time read as zero.
     if status is ComplaintStatus.CLOSED:
-        resolved = given_resolved or given_closed or received
+        resolved = given_resolved or given_closed
         closed = given_closed or resolved
         first_response = given_response or resolved
     elif status is ComplaintStatus.RESOLVED:
-        resolved = given_resolved or received
+        resolved = given_resolved
         first_response = given_response or resolved
     elif status is not ComplaintStatus.RECEIVED:
-        first_response = given_response or received
+        first_response = given_response
     steps = [
         ("first response", first_response),
         ("resolution", resolved),
@@ -594,7 +597,7 @@ _COMPLAINT_DEFAULTS: dict[str, Any] = {
     "product_or_service": "",
     "status": ComplaintStatus.RECEIVED,
     "escalation_level": 0,
-    "first_contact_resolution": False,
+    "first_contact_resolution": None,  # not known from a file (docs/import.md)
     "csat_comment": "",
     "retention_status": RetentionStatus.UNKNOWN,
 }

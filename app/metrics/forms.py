@@ -4,6 +4,7 @@ input; the services hold the rules."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -27,6 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.complaints.models import Channel
 from app.core.forms import select_choices
+from app.metrics.kpis import period_problem
 
 ANY = ""
 PERIOD_CHOICES = [
@@ -50,6 +52,13 @@ class DashboardFilterForm(FlaskForm):
         default=DEFAULT_PERIOD,
         validators=[Optional()],
     )
+    # Any from–to range instead of a preset (an imported history, a past quarter): both or none.
+    date_from = DateField(
+        "From (UTC)",
+        validators=[Optional()],
+        description="With “To”, any range instead of the period above.",
+    )
+    date_to = DateField("To (UTC)", validators=[Optional()])
     site_id = SelectField("Site", validators=[Optional()], default=ANY)
     process_id = SelectField("Process", validators=[Optional()], default=ANY)
     channel = SelectField(
@@ -67,6 +76,32 @@ class DashboardFilterForm(FlaskForm):
 
     def days(self) -> int:
         return int(self.period.data or DEFAULT_PERIOD)
+
+    def validate(self, extra_validators=None) -> bool:  # type: ignore[no-untyped-def]
+        valid = super().validate(extra_validators)
+        first, last = self.date_from, self.date_to
+        if first.errors or last.errors:
+            return False
+        if (first.data is None) != (last.data is None):
+            missing = last if first.data else first
+            missing.errors = [
+                *missing.errors,
+                "Give both days of the range (or neither, for the period above).",
+            ]
+            return False
+        if first.data and last.data:
+            problem = period_problem(first.data, last.data)
+            if problem is not None:
+                field, message = problem
+                self[field].errors = [*self[field].errors, message]
+                return False
+        return valid
+
+    def date_range(self) -> tuple[date, date] | None:
+        """The chosen from–to range (validated), or None for a preset period."""
+        if self.date_from.data and self.date_to.data:
+            return self.date_from.data, self.date_to.data
+        return None
 
     def id_of(self, field: SelectField) -> int | None:
         return int(field.data) if field.data else None

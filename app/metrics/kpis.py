@@ -38,6 +38,7 @@ from app.capa.models import (
 )
 from app.capa.services import overdue_clause
 from app.complaints.models import Complaint, RecoveryAction, RetentionStatus
+from app.complaints.services import RESOLVED_STATUSES
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
 from app.metrics.sql import days_between, utc_date, utc_day
@@ -56,6 +57,33 @@ AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("61–90 days", 61, 90),
     ("over 90 days", 91, None),
 )
+
+
+# The longest period the dashboard, its CSV downloads and the quality review pack cover: long
+# enough for a whole imported history (20 years: 1,044 weekly points on the control chart).
+MAX_PERIOD_DAYS = 7305
+# Dates a period may use: the previous period of the earliest still has a calendar to lie in.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2999, 12, 31)
+
+
+def period_problem(first: date, last: date) -> tuple[str, str] | None:
+    """Why whole UTC days `first` to `last` (both included) are not a period the figures can
+    cover, as (field, message) for the form's `date_from` / `date_to`; None when they are."""
+    if last < first:
+        return "date_to", "The end date is before the start date."
+    if first < EARLIEST_DAY:
+        return "date_from", f"Choose a first day from {EARLIEST_DAY.isoformat()} on."
+    if last > LATEST_DAY:
+        return "date_to", f"Choose a last day up to {LATEST_DAY.isoformat()}."
+    days = (last - first).days + 1
+    if days > MAX_PERIOD_DAYS:
+        return (
+            "date_from",
+            f"Choose a period of at most {MAX_PERIOD_DAYS:,} days (20 years); "
+            f"{first.isoformat()} to {last.isoformat()} is {days:,} days.",
+        )
+    return None
 
 
 @dataclass(frozen=True)
@@ -156,11 +184,12 @@ class ComplaintFigures:
     responded: int
     response_mean_hours: float | None
     response_median_hours: float | None
-    resolved: int
+    resolved: int  # complaints with a resolution time
     resolution_mean_days: float | None
     resolution_median_days: float | None
     resolution_p90_days: float | None
     first_contact_resolved: int
+    first_contact_known: int  # resolved complaints that say whether it was at the first contact
     escalated: int
     csat_count: int
     csat_mean: float | None
@@ -168,7 +197,7 @@ class ComplaintFigures:
 
     @property
     def first_contact_resolution_rate(self) -> float | None:
-        return _ratio(self.first_contact_resolved, self.resolved)
+        return _ratio(self.first_contact_resolved, self.first_contact_known)
 
     @property
     def escalation_rate(self) -> float | None:
@@ -179,16 +208,19 @@ class ComplaintFigures:
         return _ratio(stayed, stayed + left)
 
 
-# Resolved means a resolution time is set; its stored duration is set exactly then (and the
-# covering index holds the duration, not the timestamp).
+# Resolved means resolved or closed: the workflow sets the resolution time exactly then (and
+# clears it on reopening), but an imported complaint may be resolved at a time its source does not
+# give, so the status says it (the covering index holds the status).
+def resolved() -> ColumnElement[bool]:
+    return Complaint.status.in_(sorted(RESOLVED_STATUSES))
+
+
 def recovered() -> ColumnElement[bool]:
-    return and_(
-        Complaint.resolution_seconds.is_not(None), Complaint.csat_score >= RECOVERED_MIN_CSAT
-    )
+    return and_(resolved(), Complaint.csat_score >= RECOVERED_MIN_CSAT)
 
 
 def not_recovered() -> ColumnElement[bool]:
-    return or_(Complaint.resolution_seconds.is_(None), Complaint.csat_score < RECOVERED_MIN_CSAT)
+    return or_(~resolved(), Complaint.csat_score < RECOVERED_MIN_CSAT)
 
 
 def count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -212,7 +244,8 @@ def complaint_figures(scope: Scope) -> ComplaintFigures:
             func.avg(response),
             func.count(resolution),
             func.avg(resolution),
-            count_when(and_(Complaint.first_contact_resolution, resolution.is_not(None))),
+            count_when(and_(Complaint.first_contact_resolution.is_(True), resolved())),
+            count_when(and_(Complaint.first_contact_resolution.is_not(None), resolved())),
             count_when(Complaint.escalation_level > 0),
             func.count(Complaint.csat_score),
             func.avg(Complaint.csat_score),
@@ -224,14 +257,14 @@ def complaint_figures(scope: Scope) -> ComplaintFigures:
             count_when(and_(left, not_recovered())),
         ).where(*complaint_filters(scope))
     ).one()
-    responded, resolved = row[1], row[3]
+    responded, resolutions_timed = row[1], row[3]
     (response_median,) = percentiles(
         response, [0.5], responded, [*complaint_filters(scope), response.is_not(None)], row[2]
     )
     resolution_median, resolution_p90 = percentiles(
         resolution,
         [0.5, 0.9],
-        resolved,
+        resolutions_timed,
         [*complaint_filters(scope), resolution.is_not(None)],
         row[4],
     )
@@ -240,18 +273,19 @@ def complaint_figures(scope: Scope) -> ComplaintFigures:
         responded=responded,
         response_mean_hours=_scaled(row[2], SECONDS_PER_HOUR),
         response_median_hours=_scaled(response_median, SECONDS_PER_HOUR),
-        resolved=resolved,
+        resolved=resolutions_timed,
         resolution_mean_days=_scaled(row[4], SECONDS_PER_DAY),
         resolution_median_days=_scaled(resolution_median, SECONDS_PER_DAY),
         resolution_p90_days=_scaled(resolution_p90, SECONDS_PER_DAY),
         first_contact_resolved=row[5],
-        escalated=row[6],
-        csat_count=row[7],
-        csat_mean=_float(row[8]),
+        first_contact_known=row[6],
+        escalated=row[7],
+        csat_count=row[8],
+        csat_mean=_float(row[9]),
         retention={
-            "all": (row[9], row[10]),
-            "recovered": (row[11], row[12]),
-            "not_recovered": (row[13], row[14]),
+            "all": (row[10], row[11]),
+            "recovered": (row[12], row[13]),
+            "not_recovered": (row[14], row[15]),
         },
     )
 

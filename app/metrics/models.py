@@ -138,6 +138,7 @@ Index(
     Complaint.csat_score,
     Complaint.retention_status,
     Complaint.category_id,
+    Complaint.status,
 )
 # Recovery costs by date: only the actions that cost money.
 Index(

@@ -89,9 +89,14 @@ def format_money(value: float | Decimal | None) -> str:
     return f"{float(value):,.2f} {reporting_currency()}"
 
 
+# How a figure that cannot be computed (its inputs are missing) is shown, on pages, in CSVs and in
+# the PDFs: never as 0 (docs/metrics.md).
+UNKNOWN = "–"
+
+
 def format_value(value: float | Decimal | None, unit: Unit) -> str:
     if value is None:
-        return "–"
+        return UNKNOWN
     if unit is Unit.RATE:
         return f"{float(value) * 100:.1f} %"
     if unit is Unit.COUNT:
@@ -355,8 +360,16 @@ def _dashboard(scope: Scope, control_process_name: str) -> Dashboard:
     tiles = [Tile(kpi, kpi.read(current), kpi.read(prior)) for kpi in KPIS.values()]
 
     names = category_names()
-    category_bars = pareto(complaint_category_counts(scope))
-    cause_bars = pareto(root_cause_category_counts(scope))
+
+    def category_label(key: object) -> str:
+        return names.get(key, f"Category {key}")  # type: ignore[arg-type]
+
+    def cause_label(key: object) -> str:
+        return str(key).title()
+
+    # Ties in the Pareto charts go by the name shown (docs/metrics.md), not by id.
+    category_bars = pareto(complaint_category_counts(scope), name=category_label)
+    cause_bars = pareto(root_cause_category_counts(scope), name=cause_label)
     weekly = weekly_complaint_counts(scope)
     counts = [count for _, count in weekly]
     whole_weeks = first_partial_week(scope)
@@ -364,9 +377,6 @@ def _dashboard(scope: Scope, control_process_name: str) -> Dashboard:
     points = c_chart(counts, limits, partial_from=whole_weeks)
     week_labels = [start.strftime("%d %b") for start, _ in weekly]
     ageing = capa_ageing(scope)
-
-    def category_label(key: object) -> str:
-        return names.get(key, f"Category {key}")  # type: ignore[arg-type]
 
     control_title = f"Weekly complaints, {control_process_name} (c-chart)"
     chart_list = [
@@ -383,10 +393,10 @@ def _dashboard(scope: Scope, control_process_name: str) -> Dashboard:
             "root-causes",
             "Root-cause categories (Pareto)",
             charts.pareto_chart_svg(
-                cause_bars, "Root-cause categories (Pareto)", label=lambda key: str(key).title()
+                cause_bars, "Root-cause categories (Pareto)", label=cause_label
             ),
             PARETO_COLUMNS,
-            _pareto_rows(cause_bars, lambda key: str(key).title()),
+            _pareto_rows(cause_bars, cause_label),
         ),
         Chart(
             "weekly-complaints",
@@ -435,12 +445,22 @@ def tile_rows(board: Dashboard) -> list[tuple[str, ...]]:
             tile.kpi.key,
             tile.kpi.label,
             tile.kpi.unit.value,
-            "" if tile.value is None else f"{tile.value:.6g}",
-            "" if tile.previous is None else f"{tile.previous:.6g}",
-            "" if tile.change is None else f"{tile.change:.4f}",
+            UNKNOWN if tile.value is None else f"{tile.value:.6g}",
+            UNKNOWN if tile.previous is None else f"{tile.previous:.6g}",
+            UNKNOWN if tile.change is None else f"{tile.change:.4f}",
         )
         for tile in board.tiles
     ]
+
+
+def scope_of_range(first: date, last: date, today: date | None = None, **filters: object) -> Scope:
+    """The scope of a chosen from–to range (checked with `kpis.period_problem`): its whole UTC
+    days, covered up to today while it is still running, as the quality review pack does (days
+    yet to come would count as zeros and drag the control chart below its limits)."""
+    today = today or utcnow().date()
+    if first <= today:
+        last = min(last, today)
+    return Scope.between(first, last, **filters)  # type: ignore[arg-type]
 
 
 def period_label(scope: Scope) -> str:

@@ -33,7 +33,7 @@ from app.organisation.models import Process
 blueprint = Blueprint("metrics", __name__, template_folder="templates")
 
 FormPage = str | Response | tuple[str, int]
-FILTER_FIELDS = ("period", "site_id", "process_id", "channel")
+FILTER_FIELDS = ("period", "date_from", "date_to", "site_id", "process_id", "channel")
 
 
 def _status(form: FlaskForm) -> int:
@@ -51,13 +51,15 @@ def _dashboard_form() -> tuple[DashboardFilterForm, Scope, bool]:
     valid = not request.args or form.validate()
     if not valid:
         return form, Scope.last_days(int(form.period.default)), False
-    scope = Scope.last_days(
-        form.days(),
-        site_id=form.id_of(form.site_id),
-        process_id=form.id_of(form.process_id),
-        channel=form.channel.data or None,
-    )
-    return form, scope, True
+    filters = {
+        "site_id": form.id_of(form.site_id),
+        "process_id": form.id_of(form.process_id),
+        "channel": form.channel.data or None,
+    }
+    chosen = form.date_range()
+    if chosen is None:
+        return form, Scope.last_days(form.days(), **filters), True
+    return form, services.scope_of_range(*chosen, **filters), True
 
 
 def _process_name(scope: Scope) -> str:

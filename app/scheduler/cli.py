@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -36,14 +38,43 @@ def scheduler_run(tick: float | None, run_for: float | None) -> None:
 
 @scheduler_cli.command("run-job")
 @click.argument("name")
-def scheduler_run_job(name: str) -> None:
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="recurring-failure-review only: review as of the end of this day (YYYY-MM-DD), "
+    "e.g. over an imported history; with --from, the last day of a range.",
+)
+@click.option(
+    "--from",
+    "review_from",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="recurring-failure-review only: review as of the end of every week from this day to "
+    "--as-of, and of --as-of itself.",
+)
+def scheduler_run_job(name: str, as_of: Any, review_from: Any) -> None:
     """Run job NAME once now (like "Run now" on the admin page)."""
     from app.core.errors import ServiceError
     from app.scheduler.runner import run_now
+    from app.scheduler.services import run_history_review
+    from app.scheduler.signals import RECURRENCE_REVIEW_JOB
 
     try:
-        run = run_now(name, None)
-    except ServiceError as error:  # no such job, or a run of it is still going
+        if as_of is None and review_from is None:
+            run = run_now(name, None)
+        elif name != RECURRENCE_REVIEW_JOB:
+            raise click.ClickException(
+                f"--as-of and --from apply to {RECURRENCE_REVIEW_JOB} only, not to {name}."
+            )
+        else:
+            run = run_history_review(
+                None,
+                review_from.date() if review_from else None,
+                as_of.date() if as_of else None,
+            )
+    except ServiceError as error:  # no such job, a bad range, or a run of it is still going
         raise click.ClickException(error.message) from None
     counts = ", ".join(f"{key} {value}" for key, value in run.counts.items())
     if run.status != JobRunStatus.SUCCEEDED:

@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.core.forms import select_choices
 from app.scheduler.registry import JobDefinition
@@ -12,6 +12,20 @@ from app.scheduler.registry import JobDefinition
 
 class RunNowForm(FlaskForm):
     confirm = HiddenField(validators=[DataRequired("Press “Run now” to run the job.")])
+
+
+class HistoryReviewForm(FlaskForm):
+    """Review a history: as of one day, or as of every week's end over a range."""
+
+    review_from = DateField(
+        "From (UTC)",
+        validators=[Optional()],
+        description="Leave empty to review as of one day only.",
+    )
+    review_to = DateField(
+        "As of / to (UTC)",
+        validators=[InputRequired("Give the day to review as of.")],
+    )
 
 
 def job_form_class(definition: JobDefinition) -> type[FlaskForm]:

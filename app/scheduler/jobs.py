@@ -14,26 +14,37 @@ renders the pack, listed in `registry.JOB_MODULES`):
 
 from __future__ import annotations
 
+from datetime import date
+
 from app.scheduler.effectiveness import run_due_automatic_checks
-from app.scheduler.recurrence import FINGERPRINT_CHOICES, ReviewSettings
+from app.scheduler.recurrence import FINGERPRINT_CHOICES, WINDOW_BASIS_CHOICES, ReviewSettings
 from app.scheduler.registry import JobContext, JobDefinition, JobSetting, register_job
 from app.scheduler.reminders import send_reminders
-from app.scheduler.signals import review_recurring_failures
+from app.scheduler.signals import RECURRENCE_REVIEW_JOB, review_history, review_recurring_failures
 
 _DEFAULTS = ReviewSettings()
 
 
 def _review(context: JobContext) -> dict[str, int]:
+    # A manual run over a history (`services.run_history_review`) carries its checked range.
+    if "review_to" in context.options:
+        return review_history(
+            context.settings,
+            date.fromisoformat(context.options["review_from"]),
+            date.fromisoformat(context.options["review_to"]),
+            context.run_id,
+        )
     return review_recurring_failures(context.settings, context.as_of, context.run_id)
 
 
 RECURRENCE_REVIEW = register_job(
     JobDefinition(
-        name="recurring-failure-review",
+        name=RECURRENCE_REVIEW_JOB,
         title="Recurring-failure review",
         description=(
             "Groups complaints and nonconformities by fingerprint and opens a nonconformity when "
-            "(a) the count in the rolling window reaches the threshold, (b) a week is above the "
+            "(a) the count in the rolling window reaches the threshold (optionally also a share "
+            "of the process's records), (b) a week is above the "
             "c-chart upper control limit, or (c) 8 weeks in a row are above the centre line."
         ),
         default_cron="0 5 * * *",
@@ -61,6 +72,23 @@ RECURRENCE_REVIEW = register_job(
                 1,
                 1_000_000,
                 help="Rule (a): a fingerprint with this many records in the window signals.",
+            ),
+            JobSetting(
+                "window_basis",
+                "Rule (a) relative to volume",
+                _DEFAULTS.window_basis,
+                choices=WINDOW_BASIS_CHOICES,
+                help="Share: a busy process's pairs signal only when they are a large part of "
+                "it; off: only a change against the c-chart signals.",
+            ),
+            JobSetting(
+                "window_share_percent",
+                "Share threshold (%)",
+                _DEFAULTS.window_share_percent,
+                1,
+                100,
+                help="Rule (a) with “Share”: the fingerprint's share of its process's records in "
+                "the window (of all records for a process or category fingerprint).",
             ),
             JobSetting(
                 "baseline_weeks",

@@ -43,6 +43,11 @@ FINGERPRINT_CHOICES = (
     ("process", "Process"),
     ("category", "Failure category"),
 )
+WINDOW_BASIS_CHOICES = (
+    ("count", "Count: the count in the window reaches the threshold"),
+    ("share", "Share: and it is at least the share of its process's records below"),
+    ("off", "Off: the c-chart rules (b) and (c) alone"),
+)
 WEEK = timedelta(weeks=1)
 WEEK_ORIGIN = datetime(2000, 1, 3, tzinfo=UTC)  # a Monday: weeks run Monday 00:00 to Monday UTC
 ORIGIN_JULIAN_DAY = 2451546.5  # julianday('2000-01-03 00:00:00')
@@ -63,6 +68,11 @@ class ReviewSettings:
     review_weeks: int = RUN_LENGTH
     # Rule (b) ignores weeks with fewer records: with a centre near zero, 2 is "above the limit".
     min_weekly_count: int = 5
+    # Rule (a) relative to volume: "count" (the count reaches the threshold), "share" (and the
+    # fingerprint's share of its process's records in the window reaches the percentage), "off"
+    # (the c-chart rules alone).
+    window_basis: str = "count"
+    window_share_percent: int = 20
 
     @classmethod
     def from_settings(cls, values: dict[str, Any]) -> ReviewSettings:
@@ -70,6 +80,8 @@ class ReviewSettings:
         settings = cls(**known)
         if settings.fingerprint not in FINGERPRINTS:
             raise ValueError(f"Unknown fingerprint {settings.fingerprint!r}")
+        if settings.window_basis not in dict(WINDOW_BASIS_CHOICES):
+            raise ValueError(f"Unknown basis for rule (a) {settings.window_basis!r}")
         return settings
 
 
@@ -211,9 +223,13 @@ def detect_recurrences(settings: ReviewSettings, as_of: datetime) -> ReviewResul
     current_week = week_index(as_of)
     review_first = current_week - settings.review_weeks
     baseline_first = review_first - settings.baseline_weeks
-    weekly = weekly_counts(kind, baseline_first, current_week)
+    # The week still running (as of a Wednesday, its first two days) is counted but never
+    # judged: a partial period, as on the dashboard's c-chart (`spc.c_chart(partial_from=…)`).
+    weekly = weekly_counts(kind, baseline_first, current_week + 1)
     window_start = as_of - timedelta(days=settings.window_days)
-    in_window = counts_between(kind, window_start, as_of + timedelta(microseconds=1))
+    window_end = as_of + timedelta(microseconds=1)
+    in_window = counts_between(kind, window_start, window_end)
+    volume = _window_volume(kind, in_window, window_start, window_end)
     open_fingerprints, latest_end = _signal_state(kind)
 
     detections: list[Detection] = []
@@ -227,15 +243,10 @@ def detect_recurrences(settings: ReviewSettings, as_of: datetime) -> ReviewResul
         count = in_window.get(key, 0)
         if floor and floor > window_start:
             count = counts_between_key(kind, key, start, as_of + timedelta(microseconds=1))
-        if count >= settings.window_threshold:
+        explanation = _window_rule(settings, kind, key, count, volume, as_of)
+        if explanation is not None:
             detection.hits.append(
-                RuleHit(
-                    RecurrenceRule.WINDOW_THRESHOLD,
-                    start,
-                    as_of,
-                    f"{count} records in the {settings.window_days} days to {as_of:%Y-%m-%d} "
-                    f"(threshold {settings.window_threshold}).",
-                )
+                RuleHit(RecurrenceRule.WINDOW_THRESHOLD, start, as_of, explanation)
             )
         by_week = weekly.get(key, {})
         baseline = [by_week.get(week, 0) for week in range(baseline_first, review_first)]
@@ -247,7 +258,11 @@ def detect_recurrences(settings: ReviewSettings, as_of: datetime) -> ReviewResul
         ]
         # Without a baseline there are no limits to exceed: rule (a) covers new failures.
         if limits.centre > 0 and review:
-            points = c_chart([by_week.get(week, 0) for week in review], limits)
+            points = c_chart(
+                [by_week.get(week, 0) for week in [*review, current_week]],
+                limits,
+                partial_from=len(review),
+            )
             above = [
                 review[point.index]
                 for point in points
@@ -266,7 +281,11 @@ def detect_recurrences(settings: ReviewSettings, as_of: datetime) -> ReviewResul
                         f"(centre {limits.centre:.1f} over {settings.baseline_weeks} weeks).",
                     )
                 )
-            run = [review[point.index] for point in points if point.in_run_above_centre]
+            run = [
+                review[point.index]
+                for point in points
+                if point.in_run_above_centre and not point.partial
+            ]
             if run:
                 detection.hits.append(
                     RuleHit(
@@ -286,6 +305,45 @@ def detect_recurrences(settings: ReviewSettings, as_of: datetime) -> ReviewResul
         else:
             detections.append(detection)
     return ReviewResult(detections, suppressed)
+
+
+def _window_volume(
+    kind: str, in_window: dict[Key, int], start: datetime, end: datetime
+) -> dict[Key, int] | int:
+    """What rule (a)'s share is taken of: per process, the records of each process in the window
+    when the fingerprint is a process and a category (a category against its own process's
+    volume); otherwise all the window's fingerprinted records."""
+    if kind == "process_category":
+        return counts_between("process", start, end)
+    return sum(in_window.values())
+
+
+def _window_rule(
+    settings: ReviewSettings,
+    kind: str,
+    key: Key,
+    count: int,
+    volume: dict[Key, int] | int,
+    as_of: datetime,
+) -> str | None:
+    """Rule (a)'s explanation when it holds for `count` records in the window, else None."""
+    if settings.window_basis == "off" or count < settings.window_threshold:
+        return None
+    said = (
+        f"{count} records in the {settings.window_days} days to {as_of:%Y-%m-%d} "
+        f"(threshold {settings.window_threshold}"
+    )
+    if settings.window_basis == "count":
+        return said + ")."
+    total = volume.get(key[:1], 0) if isinstance(volume, dict) else volume
+    share = count / total if total else 0.0
+    if share * 100 < settings.window_share_percent:
+        return None
+    whose = "its process's" if kind == "process_category" else "all"
+    return (
+        f"{said}; {share * 100:.1f} % of {whose} {total} records, "
+        f"share threshold {settings.window_share_percent} %)."
+    )
 
 
 def counts_between_key(kind: str, key: Key, start: datetime, end: datetime) -> int:

@@ -63,6 +63,9 @@ class JobContext:
     settings: dict[str, Any]
     as_of: datetime
     run_id: int
+    # What one manual run was asked for beyond the settings (the recurrence review's history
+    # range); empty for scheduled runs.
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 JobFunction = Callable[[JobContext], dict[str, int]]

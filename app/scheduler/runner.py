@@ -144,6 +144,7 @@ def run_job(
     scheduled_for: datetime,
     trigger: JobTrigger = JobTrigger.SCHEDULE,
     requested_by: User | None = None,
+    options: dict[str, Any] | None = None,
 ) -> JobRun | None:
     """Claim the slot and run the job for it; returns the finished run, or None when another
     scheduler had claimed the slot already. While another run of the job is going, the slot is
@@ -172,16 +173,22 @@ def run_job(
             if trigger == JobTrigger.MANUAL:
                 raise _already_running(definition, busy)
             return skipped
-        return _work(definition, run.id, settings, scheduled_for)
+        return _work(definition, run.id, settings, scheduled_for, options or {})
     finally:
         finished_here(run.id)
 
 
 def _work(
-    definition: JobDefinition, run_id: int, settings: dict[str, Any], scheduled_for: datetime
+    definition: JobDefinition,
+    run_id: int,
+    settings: dict[str, Any],
+    scheduled_for: datetime,
+    options: dict[str, Any],
 ) -> JobRun:
     name = definition.name
-    context = JobContext(name=name, settings=settings, as_of=scheduled_for, run_id=run_id)
+    context = JobContext(
+        name=name, settings=settings, as_of=scheduled_for, run_id=run_id, options=options
+    )
     try:
         with acting_as(definition.actor):
             counts = dict(definition.run(context))
@@ -203,9 +210,10 @@ def _work(
     return _finish(run_id, JobRunStatus.SUCCEEDED, counts, problem)
 
 
-def run_now(name: str, user: User | None) -> JobRun:
-    """Run a job at once ("Run now"), outside its schedule; the run records who asked.
-    Raises JobAlreadyRunning (nothing started) while a run of the job is going."""
-    run = run_job(name, utcnow(), JobTrigger.MANUAL, requested_by=user)
+def run_now(name: str, user: User | None, options: dict[str, Any] | None = None) -> JobRun:
+    """Run a job at once ("Run now"), outside its schedule; the run records who asked. `options`
+    reach the job as `JobContext.options` (checked by the caller). Raises JobAlreadyRunning
+    (nothing started) while a run of the job is going."""
+    run = run_job(name, utcnow(), JobTrigger.MANUAL, requested_by=user, options=options)
     assert run is not None  # a manual slot is "now": nobody else claims it
     return run

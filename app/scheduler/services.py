@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from app.scheduler.engine import upcoming_slot
 from app.scheduler.models import JobRun, ScheduledJob
 from app.scheduler.registry import JobDefinition, job_definition, registered_jobs
 from app.scheduler.runner import ensure_job_row, run_now
+from app.scheduler.signals import RECURRENCE_REVIEW_JOB, checked_history_range
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,24 @@ def update_job(
     return job
 
 
-def run_job_now(name: str, user: User) -> JobRun:
-    """Run a job at once (administrators): the run is claimed, recorded and shown like any."""
+def run_job_now(name: str, user: User, options: dict[str, Any] | None = None) -> JobRun:
+    """Run a job at once (administrators): the run is claimed, recorded and shown like any.
+    `options` are what this one run is asked for (see `run_history_review`)."""
     _require_manager(user)
     job_definition(name)
-    return run_now(name, user)
+    return run_now(name, user, options)
+
+
+def run_history_review(
+    user: User | None, first: date | None, last: date | None, today: date | None = None
+) -> JobRun:
+    """Run the recurring-failure review as of the day `last` (`first` empty), or as of the end
+    of every week from `first` to `last` and of `last` itself: a newly imported history is then
+    reviewed as the daily job would have reviewed it. The range is checked first
+    (ServiceError for `review_from` / `review_to`; no run is started); the run is claimed,
+    recorded and shown like any other. `user` None is the CLI."""
+    if user is not None:
+        _require_manager(user)
+    first, last = checked_history_range(first, last, today)
+    options = {"review_from": first.isoformat(), "review_to": last.isoformat()}
+    return run_now(RECURRENCE_REVIEW_JOB, user, options)

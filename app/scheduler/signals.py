@@ -5,7 +5,7 @@ that was verified effective before the recurrence (shown on the CAPA's page)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import String, and_, cast, func, select
@@ -15,8 +15,10 @@ from app.capa.models import Capa, capa_nonconformity
 from app.capa.services import EFFECTIVENESS_PURPOSE
 from app.complaints.models import Complaint
 from app.core.db import utcnow
+from app.core.errors import ServiceError
 from app.core.signatures import Signature
 from app.extensions import db
+from app.metrics.kpis import MAX_PERIOD_DAYS
 from app.nonconformities.models import Nonconformity, NonconformitySource
 from app.nonconformities.services import raise_nonconformity
 from app.notifications.services import notify_all, quality_leads
@@ -27,6 +29,7 @@ from app.scheduler.recurrence import (
     FINGERPRINTS,
     LINKED_RECORDS_MAX,
     VERIFIED_CAPA_STATUSES,
+    WEEK_ORIGIN,
     Key,
     ReviewSettings,
     counts_between_key,
@@ -34,7 +37,11 @@ from app.scheduler.recurrence import (
     fingerprint_text,
     key_filter,
     record_sources,
+    week_index,
+    week_start,
 )
+
+RECURRENCE_REVIEW_JOB = "recurring-failure-review"
 
 
 def _contributing_ids(
@@ -92,6 +99,42 @@ def _verified_capas(kind: str, key: Key) -> list[tuple[Capa, datetime]]:
     ).all()
     # min() over a UTCDateTime column keeps the type: the times come back UTC-aware.
     return [(capa, signed_at) for capa, signed_at in rows]
+
+
+# FMEA occurrence (1–10) of a recurring failure from how often it came in the signal's window:
+# (least records a week, occurrence). Fewer than one a week is 3.
+OCCURRENCE_SCALE = ((100, 10), (50, 9), (20, 8), (10, 7), (5, 6), (2, 5), (1, 4))
+SIGNAL_SEVERITY = 5  # the review cannot see the harm: a middling severity, for the lead to rescore
+SIGNAL_DETECTION = 5  # found by the review, not by the customer, nor at once
+
+
+@dataclass(frozen=True)
+class SignalRisk:
+    severity: int
+    occurrence: int
+    detection: int
+    per_week: float
+
+    @property
+    def rpn(self) -> int:
+        return self.severity * self.occurrence * self.detection
+
+    @property
+    def explanation(self) -> str:
+        return (
+            f"Risk priority {self.rpn} = severity {self.severity} × occurrence {self.occurrence} "
+            f"({self.per_week:.1f} records a week in the window) × detection {self.detection}."
+        )
+
+
+def signal_risk(record_count: int, start: datetime, end: datetime) -> SignalRisk:
+    """The risk of the nonconformity a signal raises, from the signal's size: occurrence from its
+    records per week over its window (at least one week long), by OCCURRENCE_SCALE; severity and
+    detection middling (5). So a signal of 3 records a week scores 125, one of 300 a week 250."""
+    weeks = max(1.0, (end - start) / timedelta(weeks=1))
+    per_week = record_count / weeks
+    occurrence = next((score for least, score in OCCURRENCE_SCALE if per_week >= least), 3)
+    return SignalRisk(SIGNAL_SEVERITY, occurrence, SIGNAL_DETECTION, per_week)
 
 
 @dataclass
@@ -167,17 +210,18 @@ def review_recurring_failures(
             f"({'abc'[list(RecurrenceRule).index(hit.rule)]}) {hit.rule.label}: {hit.explanation}"
             for hit in detection.hits
         )
+        risk = signal_risk(record_count, detection.window_start, detection.window_end)
         nc = raise_nonconformity(
             title=f"Recurring failure: {label}"[:200],
             source=NonconformitySource.RECURRING_FAILURE_REVIEW,
             detected_at=as_of,
-            severity=5,
-            occurrence=8,
-            detection=5,
+            severity=risk.severity,
+            occurrence=risk.occurrence,
+            detection=risk.detection,
             description=(
                 f"The recurring-failure review found a pattern for {label} "
                 f"({record_count} records from {detection.window_start:%Y-%m-%d} to "
-                f"{detection.window_end:%Y-%m-%d}).\n{details}"
+                f"{detection.window_end:%Y-%m-%d}).\n{details}\n{risk.explanation}"
             ),
             process_id=process_id,
             category_id=category_id,
@@ -231,3 +275,78 @@ def recurrence_flags(capa: Capa) -> list[CapaRecurrenceFlag]:
             .order_by(CapaRecurrenceFlag.flagged_at.desc(), CapaRecurrenceFlag.id.desc())
         )
     )
+
+
+# --- reviewing a history ----------------------------------------------------------------------
+
+
+def checked_history_range(
+    first: date | None, last: date | None, today: date | None = None
+) -> tuple[date, date]:
+    """The days a history review covers: `last` alone is one review as of that day; with
+    `first`, a range. ServiceError (field `review_from` / `review_to`) for a missing, inverted,
+    future or over-long range, or one before the review's week origin (3 January 2000)."""
+    today = today or utcnow().date()
+    if last is None:
+        raise ServiceError(
+            "Give the day to review as of (the last day of the range).", field="review_to"
+        )
+    first = first or last
+    if last < first:
+        raise ServiceError("The last day is before the first day.", field="review_to")
+    if last > today:
+        raise ServiceError(
+            f"Choose a day up to today ({today.isoformat()}): the review cannot see ahead.",
+            field="review_to",
+        )
+    if first < WEEK_ORIGIN.date():
+        raise ServiceError(
+            f"Choose days from {WEEK_ORIGIN.date().isoformat()} on: the review counts weeks "
+            "from then.",
+            field="review_from",
+        )
+    days = (last - first).days + 1
+    if days > MAX_PERIOD_DAYS:
+        raise ServiceError(
+            f"Choose a range of at most {MAX_PERIOD_DAYS:,} days (20 years); this one has "
+            f"{days:,}.",
+            field="review_from",
+        )
+    return first, last
+
+
+def end_of(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+
+
+def history_moments(first: date, last: date) -> list[datetime]:
+    """The moments a history review runs as of: the end of every week (Monday 00:00 UTC) after
+    the first day and before the end of the last, then the end of the last day. One day is one
+    review as of its end."""
+    end = end_of(last)
+    moments = [
+        week_start(index)
+        for index in range(week_index(end_of(first)), week_index(end) + 1)
+        if end_of(first) <= week_start(index) < end
+    ]
+    return [*moments, end]
+
+
+def review_history(
+    values: dict[str, Any], first: date, last: date, job_run_id: int | None = None
+) -> dict[str, Any]:
+    """Replay the review over a history: as of each of `history_moments(first, last)` in turn,
+    raising what the daily review would have raised then (a signal's nonconformity is detected
+    as of that moment, and keeps later reviews of its fingerprint suppressed while it is open).
+    Returns the summed counts, with the range and the number of reviews."""
+    totals: dict[str, Any] = {}
+    moments = history_moments(first, last)
+    for moment in moments:
+        for key, value in review_recurring_failures(values, moment, job_run_id).items():
+            totals[key] = totals.get(key, 0) + value
+    return {
+        "reviewed_from": first.isoformat(),
+        "reviewed_to": last.isoformat(),
+        "reviews": len(moments),
+        **totals,
+    }

@@ -14,9 +14,11 @@ from app.core.errors import NotFound, ServiceError
 from app.core.forms import apply_service_error
 from app.core.pagination import parse_page_number
 from app.core.permissions import Permission, can, requires
+from app.scheduler import runner as runner_errors
 from app.scheduler import services
-from app.scheduler.forms import RunNowForm, job_form_class
+from app.scheduler.forms import HistoryReviewForm, RunNowForm, job_form_class
 from app.scheduler.models import JobRunStatus
+from app.scheduler.signals import RECURRENCE_REVIEW_JOB
 
 blueprint = Blueprint("scheduler", __name__, template_folder="templates")
 
@@ -53,6 +55,7 @@ def _render_detail(
     status: int = 200,
     form: FlaskForm | None = None,
     run_form: FlaskForm | None = None,
+    history_form: FlaskForm | None = None,
 ) -> tuple[str, int]:
     page = services.run_history(
         overview.definition.name,
@@ -64,6 +67,9 @@ def _render_detail(
         overview=overview,
         form=form or _settings_form(overview, False),
         run_form=run_form or RunNowForm(formdata=None, data={"confirm": "run"}),
+        history_form=(history_form or HistoryReviewForm(formdata=None))
+        if overview.definition.name == RECURRENCE_REVIEW_JOB
+        else None,
         page=page,
         may_manage=can(Permission.SCHEDULER_MANAGE),
         JobRunStatus=JobRunStatus,
@@ -111,6 +117,31 @@ def job_run_now(name: str) -> Response | tuple[str, int]:
     except ServiceError as error:  # e.g. a run of the job is still going: nothing was started
         flash(error.message, "warning")
         return redirect(url_for("scheduler.job_detail", name=name))
+    if run.status == JobRunStatus.SUCCEEDED:
+        flash(f"{overview.definition.title} ran: {_counts_text(run.counts)}.", "success")
+    else:
+        flash(f"{overview.definition.title} failed: {run.error.splitlines()[0]}", "error")
+    return redirect(url_for("scheduler.job_detail", name=name))
+
+
+@blueprint.route("/admin/scheduler/<name>/review-history", methods=["POST"])
+@requires(Permission.SCHEDULER_MANAGE)
+def job_review_history(name: str) -> Response | tuple[str, int]:
+    """The recurring-failure review as of a chosen day, or over a range (an imported history)."""
+    overview = _overview(name)
+    if name != RECURRENCE_REVIEW_JOB:
+        abort(404)
+    form = HistoryReviewForm()
+    if not form.validate():
+        return _render_detail(overview, 422, history_form=form)
+    try:
+        run = services.run_history_review(_user(), form.review_from.data, form.review_to.data)
+    except runner_errors.JobAlreadyRunning as error:  # nothing was started
+        flash(error.message, "warning")
+        return redirect(url_for("scheduler.job_detail", name=name))
+    except ServiceError as error:
+        apply_service_error(form, error)
+        return _render_detail(overview, 422, history_form=form)
     if run.status == JobRunStatus.SUCCEEDED:
         flash(f"{overview.definition.title} ran: {_counts_text(run.counts)}.", "success")
     else:

@@ -267,6 +267,12 @@ ROUTES = [
         "scheduler.job_run_now",
         statuses(LOGIN, 422, 403, 403, 403),
     ),
+    (
+        "POST",
+        "/admin/scheduler/recurring-failure-review/review-history",
+        "scheduler.job_review_history",
+        statuses(LOGIN, 422, 403, 403, 403),
+    ),
     # Reports (PDF): those who may export records (admin, quality lead, auditor)
     ("GET", "/reports", "reports.index", AUDIT_READERS),
     ("GET", "/reports/record", "reports.record_report", statuses(LOGIN, 422, 422, 403, 422)),

@@ -42,12 +42,13 @@ def test_an_imported_complaint_has_the_row_and_audit_event_the_orm_writes(
         channel=Channel.WEB_FORM,
         severity=Severity.HIGH,
         status=ComplaintStatus.RESOLVED,
-        first_response_at=received,
-        resolved_at=received,
+        # The file gives no response or resolution time, nor whether it was the first contact.
+        first_response_at=None,
+        resolved_at=None,
         source_system="desk",
         external_id="X-2",
         escalation_level=0,
-        first_contact_resolution=False,
+        first_contact_resolution=None,
         created_at=imported.created_at,
         updated_at=imported.updated_at,
     )

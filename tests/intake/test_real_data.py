@@ -69,22 +69,17 @@ def test_comcast_channels_statuses_and_dates_are_read_right(session, run_import)
     assert "City: Abingdon" in complaints["250635"].description
 
 
-def test_comcast_statuses_carry_their_workflow_timestamps(session, run_import) -> None:
+def test_comcast_times_the_file_does_not_give_stay_unknown(session, run_import) -> None:
+    """The Comcast file has no response, resolution or closure times: they stay unknown (never
+    the received time, which reads as a zero duration), and so does first-contact resolution."""
     run_import(COMCAST, mapping_of(COMCAST_MAPPING))
     complaints = list(_complaints(session, "comcast").values())
-    for complaint in complaints:
-        if complaint.status is ComplaintStatus.RECEIVED:
-            assert complaint.first_response_at is None and complaint.resolved_at is None
-        if complaint.status is ComplaintStatus.INVESTIGATING:
-            assert complaint.first_response_at == complaint.received_at
-            assert complaint.resolved_at is None
-        if complaint.status in (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED):
-            assert complaint.resolved_at == complaint.received_at
-            assert complaint.first_contact_resolution is False
-        if complaint.status is ComplaintStatus.CLOSED:
-            assert complaint.closed_at == complaint.resolved_at
-        else:
-            assert complaint.closed_at is None
+    assert {c.first_response_at for c in complaints} == {None}
+    assert {c.resolved_at for c in complaints} == {None}
+    assert {c.closed_at for c in complaints} == {None}
+    assert {c.first_response_seconds for c in complaints} == {None}
+    assert {c.resolution_seconds for c in complaints} == {None}
+    assert {c.first_contact_resolution for c in complaints} == {None}
 
 
 def test_a_second_import_duplicates_nothing(session, run_import) -> None:

@@ -83,7 +83,7 @@ def test_kpis_and_chart_numbers_download_as_csv(client, login, loop) -> None:
     assert kpis.status_code == 200 and kpis.mimetype == "text/csv"
     lines = kpis.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0] == "kpi,label,unit,this_period,previous_period,change"
-    assert "complaints,Complaints,count,6,0," in lines
+    assert "complaints,Complaints,count,6,0,–" in lines  # no change from 0: unknown
     categories = client.get(
         f"/dashboard/complaint-categories.csv?period=30&process_id={loop['p1']}"
     )

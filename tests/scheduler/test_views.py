@@ -89,6 +89,8 @@ def test_an_admin_sets_the_schedule_thresholds_and_switch(client, login, committ
         "baseline_weeks": "20",
         "review_weeks": "10",
         "min_weekly_count": "3",
+        "window_basis": "share",
+        "window_share_percent": "25",
     }  # "enabled" unticked: off
     response = client.post(f"{JOB}/settings", data=data)
     assert response.status_code == 302
@@ -105,6 +107,8 @@ def test_an_admin_sets_the_schedule_thresholds_and_switch(client, login, committ
         "baseline_weeks": 20,
         "review_weeks": 10,
         "min_weekly_count": 3,
+        "window_basis": "share",
+        "window_share_percent": 25,
     }
     page = text(client.get("/admin/scheduler"))
     assert "<code>15 6 * * mon</code>" in page and "Off" in page
@@ -130,6 +134,8 @@ def test_bad_settings_come_back_with_field_errors_and_save_nothing(client, login
         "baseline_weeks": "26",
         "review_weeks": "8",
         "min_weekly_count": "5",
+        "window_basis": "count",
+        "window_share_percent": "20",
     }
     response = client.post(f"{JOB}/settings", data=data)
     assert response.status_code == 422
@@ -143,6 +149,10 @@ def test_bad_settings_come_back_with_field_errors_and_save_nothing(client, login
     response = client.post(f"{JOB}/settings", data=data)
     assert response.status_code == 422
     assert "Rolling window (days) must be at least 1." in text(response)
+    data.update(window_days="30", window_basis="share", window_share_percent="0")
+    response = client.post(f"{JOB}/settings", data=data)
+    assert response.status_code == 422
+    assert "Share threshold (%) must be at least 1." in text(response)
     job = committed(
         lambda: db.session.scalar(
             select(ScheduledJob).where(ScheduledJob.name == "recurring-failure-review")
