@@ -137,6 +137,10 @@ class Config:
     AUDIT_PUBLIC_KEY_FILE = ""
     AUDIT_CHECKPOINT_PUBLISH = ""
     AUDIT_CHECKPOINT_EMAIL = ""
+    # Stored files (app/core/files.py): the largest file one upload may be, and how many files
+    # one upload of attachments may carry.
+    LOOP_FILE_MAX_BYTES = 25 * 1024 * 1024
+    LOOP_ATTACHMENT_MAX_FILES = 10
     # Nightly backups (app/backups): the directory the scheduler job writes to (empty: the
     # instance folder's backups/); how many it keeps is the job's setting on the admin page.
     BACKUP_DIR = ""
@@ -194,6 +198,8 @@ class Config:
         settings["LOOP_TRUSTED_PROXIES"] = _env_int(
             "LOOP_TRUSTED_PROXIES", cls.LOOP_TRUSTED_PROXIES
         )
+        for name in ("LOOP_FILE_MAX_BYTES", "LOOP_ATTACHMENT_MAX_FILES"):
+            settings[name] = max(1, _env_int(name, getattr(cls, name)))
         for name in ("IMPORT_MAX_BYTES", "IMPORT_MAX_ROWS", "IMPORT_CHUNK_ROWS"):
             settings[name] = _env_int(name, getattr(cls, name))
         settings["METRICS_CACHE_SECONDS"] = _env_int(

@@ -68,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import blueprint as accounts
     from app.api.admin import blueprint as api_admin
     from app.api.views import blueprint as api
+    from app.attachments.views import blueprint as attachments
     from app.audit.views import blueprint as audit_views
     from app.capa.views import blueprint as capa
     from app.complaints.views import blueprint as complaints
@@ -97,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
         api,
         api_admin,
         tasks,
+        attachments,
     ):
         app.register_blueprint(blueprint)
 

@@ -2,11 +2,13 @@
 
 from app.accounts.models import LoginAttempt, User, UserSession
 from app.api.models import ApiToken, IdempotencyRecord
+from app.attachments.models import Attachment
 from app.audit.models import AuditCheckpoint
 from app.capa.models import Capa, EffectivenessCheck, TrainingAssignment
 from app.complaints.models import Complaint, RecoveryAction
 from app.core.audit import AuditEvent
 from app.core.data_version import DataVersion
+from app.core.files import StoredFile, StoredFileChunk
 from app.core.references import ReferenceCounter
 from app.core.signatures import Signature
 from app.intake.models import ImportJob, ImportMapping, ImportRejection
@@ -22,6 +24,7 @@ from app.tasks.models import BackgroundTask
 __all__ = [
     "ApiToken",
     "ArchivedReport",
+    "Attachment",
     "AuditCheckpoint",
     "AuditEvent",
     "BackgroundTask",
@@ -54,6 +57,8 @@ __all__ = [
     "ScheduledJob",
     "Signature",
     "Site",
+    "StoredFile",
+    "StoredFileChunk",
     "TQMPrinciple",
     "TrainingAssignment",
     "User",

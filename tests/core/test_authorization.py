@@ -38,6 +38,16 @@ N = "/nonconformities/{nc}"
 A = N + "/analyses/{analysis_id}"
 K = "/capa/{capa}"
 
+# Each kind of record that takes attachments, with the sample id naming it.
+ATTACHMENT_TARGETS = [
+    ("complaints", "complaint"),
+    ("nonconformities", "nc"),
+    ("analyses", "analysis_id"),
+    ("capa", "capa"),
+    ("checks", "check_id"),
+    ("trainings", "training_id"),
+]
+
 # (method, path template, endpoint, expected status by role)
 ROUTES = [
     ("GET", "/login", "accounts.login", statuses(200, 302, 302, 302, 302)),
@@ -336,6 +346,33 @@ ROUTES = [
     ("GET", "/customers/search.json", "organisation.customer_search", EVERYONE_SIGNED_IN),
     # The audit trail (history): the log's CSV export, for those who read the log.
     ("GET", "/audit/export.csv", "audit.event_export", AUDIT_READERS),
+    # Attachments (issue 11): everyone who reads a record sees and downloads its files; those
+    # who may edit it attach and remove (an empty upload or a removal without reason: 422).
+    *[
+        ("GET", f"/attachments/{kind}/{{{ident}}}", "attachments.attachment_page", EVERYONE_READS)
+        for kind, ident in ATTACHMENT_TARGETS
+    ],
+    *[
+        (
+            "POST",
+            f"/attachments/{kind}/{{{ident}}}",
+            "attachments.attachment_upload",
+            RECORD_EDIT_POST,
+        )
+        for kind, ident in ATTACHMENT_TARGETS
+    ],
+    (
+        "GET",
+        "/attachments/files/{attachment_id}/download",
+        "attachments.attachment_download",
+        EVERYONE_READS,
+    ),
+    (
+        "POST",
+        "/attachments/files/{attachment_id}/remove",
+        "attachments.attachment_remove",
+        RECORD_EDIT_POST,
+    ),
 ]
 
 
@@ -503,8 +540,20 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             pdf=b"%PDF-authz",
         )
         db.session.add(archived)
+
+        import io
+
+        from app.attachments import services as attachment_services
+
+        attachment = attachment_services.attach_files(
+            attachment_services.TARGETS["complaints"],
+            complaint,
+            [(io.BytesIO(b"Call notes: the parcel was late.\n"), "call-notes.txt")],
+            lead,
+        )[0]
         db.session.commit()
         return {
+            "attachment_id": attachment.id,
             "archived_id": archived.id,
             "notification_id": notification.id,
             "task_id": task.id,
