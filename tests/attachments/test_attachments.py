@@ -272,3 +272,27 @@ def test_unknown_records_and_files_are_404(client, login) -> None:
     assert client.get("/attachments/spaceships/1").status_code == 404
     assert client.get("/attachments/checks/abc").status_code == 404
     assert client.get("/attachments/files/999999/download").status_code == 404
+
+
+def test_the_capa_report_lists_the_attachments_with_their_hashes(client, login, committed) -> None:
+    from tests.reports.conftest import read_pdf
+
+    def build() -> tuple[str, str, str]:
+        lead = factories.create_user("quality_lead")
+        capa = plan(lead)
+        kept, dropped = services.attach_files(
+            TARGETS["capa"], capa, files((NOTES, "briefing.txt"), (PDF, "old-plan.pdf")), lead
+        )
+        services.remove_attachment(dropped, "Replaced by the new plan", lead)
+        return capa.reference, kept.file_sha256, dropped.file_sha256
+
+    reference, kept_hash, dropped_hash = committed(build)
+    login("auditor")
+    response = client.get(f"/reports/capa/{reference}.pdf")
+    assert response.status_code == 200
+    pdf = read_pdf(response.data)
+    flat = pdf.flat.replace(" ", "")
+    assert "briefing.txt" in pdf.flat and "old-plan.pdf" in pdf.flat
+    assert kept_hash in flat and dropped_hash in flat
+    assert "Replaced by the new plan" in pdf.flat
+    assert [row["sha256"] for row in pdf.data()["attachments"]] == [kept_hash, dropped_hash]
