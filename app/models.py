@@ -11,6 +11,7 @@ from app.core.data_version import DataVersion
 from app.core.files import StoredFile, StoredFileChunk
 from app.core.references import ReferenceCounter
 from app.core.signatures import Signature
+from app.documents.models import ControlledDocument, DocumentRevision, ReadAcknowledgement
 from app.intake.models import ImportJob, ImportMapping, ImportRejection
 from app.metrics.models import Initiative, MetricGoal, Objective
 from app.nonconformities.models import Nonconformity
@@ -32,8 +33,10 @@ __all__ = [
     "CapaRecurrenceFlag",
     "Category",
     "Complaint",
+    "ControlledDocument",
     "Customer",
     "DataVersion",
+    "DocumentRevision",
     "EffectivenessCheck",
     "EightDSection",
     "IdempotencyRecord",
@@ -49,6 +52,7 @@ __all__ = [
     "Notification",
     "Objective",
     "Process",
+    "ReadAcknowledgement",
     "RecoveryAction",
     "RecurrenceSignal",
     "ReferenceCounter",

@@ -97,10 +97,12 @@ def content_hash(record: object) -> str:
     """SHA-256 over the record's column values (bar bookkeeping columns) and the covered content
     registered for it (its attachments' hashes), canonically serialised."""
     state = inspect(record)
+    # A model may name workflow stamps its signatures do not vouch for (__signature_exclude__).
+    skipped = _VOLATILE | getattr(type(record), "__signature_exclude__", frozenset())
     values = {
         attr.key: jsonable(getattr(record, attr.key))
         for attr in state.mapper.column_attrs
-        if attr.key not in _VOLATILE
+        if attr.key not in skipped
     }
     identity = state.mapper.primary_key_from_instance(record)
     if identity and identity[0] is not None:
