@@ -72,6 +72,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.audit.views import blueprint as audit_views
     from app.capa.views import blueprint as capa
     from app.complaints.views import blueprint as complaints
+    from app.documents.views import blueprint as documents
     from app.intake.views import blueprint as intake
     from app.metrics.views import blueprint as metrics
     from app.nonconformities.views import blueprint as nonconformities
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
         api_admin,
         tasks,
         attachments,
+        documents,
     ):
         app.register_blueprint(blueprint)
 

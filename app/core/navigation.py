@@ -93,6 +93,7 @@ NAVIGATION: list[NavItem] = [
         ("nonconformities.", "rca."),
     ),
     NavItem("CAPA", "capa.capa_list", Permission.RECORDS_VIEW, ("capa.",)),
+    NavItem("Documents", "documents.document_list", Permission.RECORDS_VIEW, ("documents.",)),
     NavItem("Import", "intake.upload", Permission.RECORDS_IMPORT, ("intake.",)),
     NavItem(
         "Organisation",

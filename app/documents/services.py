@@ -40,6 +40,7 @@ from app.documents.models import (
     DocumentType,
     RevisionStatus,
 )
+from app.documents.search import index_document
 from app.documents.workflow import (
     APPROVAL_PURPOSE,
     AUTHOR_PURPOSE,
@@ -282,6 +283,7 @@ def create_document(
         with db.session.no_autoflush:
             _apply_content(revision, body_markdown, upload)
         db.session.flush()
+        index_document(document)
     return document
 
 
@@ -307,6 +309,7 @@ def update_document(
     document.reader_roles = _checked_roles(reader_roles)
     document.review_interval_months = _checked_interval(review_interval_months)
     db.session.flush()
+    index_document(document)
     return document
 
 
@@ -369,6 +372,7 @@ def save_draft(
     revision.capa_id = capa.id if capa else None
     _apply_content(revision, body_markdown, upload)
     db.session.flush()
+    index_document(revision.document)
     return revision
 
 
@@ -447,6 +451,7 @@ def make_effective(revision: DocumentRevision, user: User) -> DocumentRevision:
         document.review_due = add_months(now.date(), document.review_interval_months)
         db.session.flush()
         assign_readers(revision, now.date() + timedelta(days=read_days()))
+        index_document(document)
     return revision
 
 

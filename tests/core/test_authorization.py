@@ -37,6 +37,7 @@ C = "/complaints/{complaint}"
 N = "/nonconformities/{nc}"
 A = N + "/analyses/{analysis_id}"
 K = "/capa/{capa}"
+D = "/documents/{document}"
 
 # Each kind of record that takes attachments, with the sample id naming it.
 ATTACHMENT_TARGETS = [
@@ -373,6 +374,36 @@ ROUTES = [
         "attachments.attachment_remove",
         RECORD_EDIT_POST,
     ),
+    # Document control (issue 11): everyone reads; quality leads (and owners) write; signing
+    # needs the sign permission; the sample document is the lead's, revision 1 a draft.
+    ("GET", "/documents", "documents.document_list", EVERYONE_READS),
+    ("GET", "/documents/in-force", "documents.in_force", EVERYONE_READS),
+    ("GET", "/documents/in-force?date=2026-01-31", "documents.in_force", EVERYONE_READS),
+    ("GET", "/documents/new", "documents.document_new", RECORD_EDITOR),
+    ("POST", "/documents/new", "documents.document_new", RECORD_EDIT_POST),
+    ("GET", D, "documents.document_detail", EVERYONE_READS),
+    ("GET", D + "/edit", "documents.document_edit", RECORD_EDITOR),
+    ("POST", D + "/edit", "documents.document_edit", RECORD_EDIT_POST),
+    ("POST", D + "/revisions", "documents.revision_start", RECORD_EDIT_POST),
+    ("POST", D + "/confirm-review", "documents.document_confirm_review", RECORD_EDIT_DONE),
+    ("GET", D + "/revisions/1", "documents.revision_detail", EVERYONE_READS),
+    ("GET", D + "/revisions/1.pdf", "documents.revision_pdf", AUDIT_READERS),
+    (
+        "GET",
+        D + "/revisions/1/file",
+        "documents.revision_file",
+        statuses(LOGIN, 404, 404, 404, 404),
+    ),
+    ("GET", D + "/revisions/1/edit", "documents.revision_edit", RECORD_EDITOR),
+    ("POST", D + "/revisions/1/edit", "documents.revision_edit", RECORD_EDIT_POST),
+    ("POST", D + "/revisions/1/sign", "documents.revision_sign", RECORD_EDIT_POST),
+    ("POST", D + "/revisions/1/transition", "documents.revision_transition", RECORD_EDIT_POST),
+    (
+        "POST",
+        D + "/revisions/1/acknowledge",
+        "documents.revision_acknowledge",
+        statuses(LOGIN, 302, 302, 302, 302),
+    ),
 ]
 
 
@@ -551,8 +582,18 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             [(io.BytesIO(b"Call notes: the parcel was late.\n"), "call-notes.txt")],
             lead,
         )[0]
+        from app.documents import services as document_services
+
+        document = document_services.create_document(
+            doc_type="procedure",
+            title="Authz procedure",
+            owner_id=lead.id,
+            body_markdown="Do it right.",
+            user=lead,
+        )
         db.session.commit()
         return {
+            "document": document.number,
             "attachment_id": attachment.id,
             "archived_id": archived.id,
             "notification_id": notification.id,
