@@ -239,6 +239,10 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
     from app.demo.objectives import seed_demo_objectives
 
     goals = seed_demo_objectives()
+    from app.demo.documents import seed_demo_documents
+
+    documents, approver = seed_demo_documents()
+    credentials.extend(approver)
     # Fresh planner statistics after a bulk load, so list queries pick the right index at once.
     db.session.execute(text("ANALYZE"))
     elapsed = time.monotonic() - started
@@ -247,7 +251,7 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
         f"Seeded {result.complaints} complaints ({rate:,.0f}/s), {result.recovery_actions} "
         f"recovery actions, {result.nonconformities} nonconformities, {result.analyses} "
         f"analyses, {result.capas} CAPAs, {result.checks} checks, {result.trainings} trainings, "
-        f"{goals} metric goals in {elapsed:.1f} s."
+        f"{goals} metric goals, {documents} controlled documents in {elapsed:.1f} s."
     )
     if credentials:
         click.echo("")
