@@ -50,6 +50,7 @@ from app.core.forms import apply_service_error, form_status
 from app.core.listing import batched_rows
 from app.core.pagination import count_of, paginate, parse_page_number
 from app.core.permissions import Permission, requires, role_can
+from app.documents import reading as document_reading
 from app.documents import services as document_services
 from app.extensions import db
 from app.scheduler.signals import recurrence_flags
@@ -600,6 +601,8 @@ def _render_my_work(status: int = 200, error: str | None = None) -> tuple[str, i
     return render_template(
         "capa/my_work.html",
         work=services.my_work(user),
+        # Read-and-understood training of controlled documents (employee recovery too).
+        reading=document_reading.open_acknowledgements_of(user),
         user=user,
         is_overdue=services.is_overdue,
         error=error,

@@ -203,3 +203,20 @@ def test_unknown_documents_are_404(client, login) -> None:
     login("quality_lead")
     assert client.get("/documents/DOC-PRO-9999").status_code == 404
     assert client.get("/documents/DOC-PRO-9999/revisions/1").status_code == 404
+
+
+def test_my_work_lists_the_documents_to_read(client, login, committed) -> None:
+    login("contributor")
+
+    def build() -> str:
+        lead = factories.create_user("quality_lead")
+        document = make_document(lead, title="Answering chats")
+        release(document.revisions[0], lead)
+        return document.number
+
+    number = committed(build)
+    page = text(client.get("/my-work"))
+    section = page.split("Documents to read and confirm", 1)[1]
+    assert number in section and "Answering chats" in section
+    client.post(f"/documents/{number}/revisions/1/acknowledge")
+    assert "Nothing to read." in text(client.get("/my-work"))
