@@ -284,7 +284,9 @@ def _seed_attachments(lead: User) -> None:
             )
             files.append((io.BytesIO(letter), "apology-letter.pdf"))
         attachments.attach_files(attachments.TARGETS["complaints"], complaint, files, lead)
-    open_capas = select(Capa).where(Capa.status != CapaStatus.CLOSED).order_by(Capa.id).limit(2)
+    # CAPAs not signed yet: a file added after a signature would show it as changed.
+    unsigned = [CapaStatus.PLANNED, CapaStatus.IN_PROGRESS, CapaStatus.IMPLEMENTED]
+    open_capas = select(Capa).where(Capa.status.in_(unsigned)).order_by(Capa.id).limit(2)
     for capa in db.session.scalars(open_capas):
         plan = f"Action plan for {capa.reference}: {capa.title}\n".encode()
         attachments.attach_files(
