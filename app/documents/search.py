@@ -11,8 +11,9 @@ matched whole, all of them (AND), case-insensitively, on both.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Integer, column, text
 
 from app.documents.models import ContentKind, ControlledDocument, RevisionStatus
 from app.extensions import db
@@ -64,9 +65,36 @@ def index_document(document: ControlledDocument) -> None:
         )
 
 
+def _words(query: str) -> list[str]:
+    return _WORD.findall(query.lower())[:20]
+
+
+def _fts5_query(words: list[str]) -> str:
+    # Each word quoted, so FTS5 operators typed by a user are just words.
+    return " ".join('"' + word.replace('"', "") + '"' for word in words)
+
+
+def matching_clause(query: str, id_column: Any) -> Any:
+    """A WHERE clause keeping the rows whose `id_column` is a document matching every word of
+    `query` — for the register, which orders and pages in the database itself (no ranking
+    needed, so the search reads only the index)."""
+    words = _words(query)
+    if not words:
+        return id_column.in_([])
+    if _dialect() == "postgresql":
+        matches = text(
+            "SELECT document_id FROM document_search WHERE tsv @@ plainto_tsquery('simple', :q)"
+        ).bindparams(q=" ".join(words))
+    else:
+        matches = text(
+            "SELECT document_id FROM document_search WHERE document_search MATCH :q"
+        ).bindparams(q=_fts5_query(words))
+    return id_column.in_(matches.columns(column("document_id", Integer)))
+
+
 def matching_documents(query: str) -> list[int]:
     """The ids of documents whose title or text holds every word of `query`, best first."""
-    words = _WORD.findall(query.lower())[:20]
+    words = _words(query)
     if not words:
         return []
     if _dialect() == "postgresql":
@@ -80,8 +108,7 @@ def matching_documents(query: str) -> list[int]:
             {"q": " ".join(words), "limit": MAX_RESULTS},
         )
     else:
-        # Each word quoted, so FTS5 operators typed by a user are just words.
-        match = " ".join('"' + word.replace('"', "") + '"' for word in words)
+        match = _fts5_query(words)
         rows = db.session.execute(
             text(
                 "SELECT document_id FROM document_search WHERE document_search MATCH :q "

@@ -40,7 +40,7 @@ from app.documents.models import (
     DocumentType,
     RevisionStatus,
 )
-from app.documents.search import index_document
+from app.documents.search import index_document, matching_clause
 from app.documents.workflow import (
     APPROVAL_PURPOSE,
     AUTHOR_PURPOSE,
@@ -547,7 +547,7 @@ class DocumentFilters:
     status: RevisionStatus | None = None
     process_id: int | None = None
     review_overdue: bool = False
-    document_ids: list[int] | None = None  # from a full-text search
+    search: str = ""  # words in the title or text (full-text search)
 
 
 def list_query(filters: DocumentFilters, today: date | None = None) -> Any:
@@ -567,8 +567,8 @@ def list_query(filters: DocumentFilters, today: date | None = None) -> Any:
         statement = statement.where(
             and_(ControlledDocument.review_due.is_not(None), ControlledDocument.review_due < today)
         )
-    if filters.document_ids is not None:
-        statement = statement.where(ControlledDocument.id.in_(filters.document_ids or [-1]))
+    if filters.search.strip():
+        statement = statement.where(matching_clause(filters.search, ControlledDocument.id))
     return statement
 
 

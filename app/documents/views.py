@@ -17,7 +17,7 @@ from app.core.files import download_response
 from app.core.forms import apply_service_error
 from app.core.pagination import paginate, parse_page_number
 from app.core.permissions import ROLE_LABELS, Permission, Role, requires
-from app.documents import reading, search, services
+from app.documents import reading, services
 from app.documents.forms import (
     AsOfForm,
     DocumentForm,
@@ -86,7 +86,7 @@ def document_list() -> tuple[str, int]:
         status=RevisionStatus(form.status.data) if form.status.data else None,
         process_id=int(form.process_id.data) if form.process_id.data else None,
         review_overdue=bool(form.review_overdue.data),
-        document_ids=search.matching_documents(query) if query else None,
+        search=query,
     )
     page = paginate(
         db.session,

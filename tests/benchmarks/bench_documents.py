@@ -9,8 +9,9 @@ with the real migrations (in a temporary folder removed at the end). The upload 
 POST streamed from a file on disk to a complaint's attachments; the download streams the
 response to disk. Peak memory is Python's traced allocations (tracemalloc) during each request,
 server and client together: a server that held the file several times over would show several
-times its size. Search: 10,000 documents made through the services, then the register's search
-(`app.documents.search.matching_documents`) for one to three words, p50/p95 over 200 queries.
+times its size. Search: 10,000 documents (bulk-loaded, with their search rows), then the
+register's query (`services.list_query` with a search, first page of 50) for one to three words
+of a 30-word vocabulary (so most words match most documents: a hard case), p50/p95 over 200.
 """
 
 from __future__ import annotations
@@ -217,44 +218,63 @@ def _file_figures(app, folder: Path, mib: int) -> list[Figure]:  # type: ignore[
 
 
 def _search_figures(app, count: int) -> list[Figure]:  # type: ignore[no-untyped-def]
-    from sqlalchemy import select
+    from sqlalchemy import insert, select, text
 
     from app.accounts.models import User
-    from app.documents import search, services
+    from app.core.db import utcnow
+    from app.documents import services
+    from app.documents.models import ControlledDocument, DocumentRevision
     from app.extensions import db
 
     rng = random.Random(11)
     with app.app_context():
         lead = db.session.scalar(select(User).where(User.email == "bench@loop.example"))
         started = time.perf_counter()
-        for index in range(count):
-            words = " ".join(rng.choice(WORDS) for _ in range(60))
-            services.create_document(
-                doc_type=rng.choice(["procedure", "work_instruction", "form"]),
-                title=f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} {index}",
-                owner_id=lead.id,
-                body_markdown=f"# Steps\n\n{words}",
-                user=lead,
-            )
-            if index % 1000 == 999:
-                db.session.commit()
+        now = utcnow()
+        documents, revisions, rows = [], [], []
+        for index in range(1, count + 1):
+            number = f"DOC-PRO-{index:05d}"
+            title = f"{rng.choice(WORDS).title()} {rng.choice(WORDS)} {index}"
+            body = "# Steps\n\n" + " ".join(rng.choice(WORDS) for _ in range(60))
+            documents.append(
+                {"id": index, "number": number, "doc_type": "procedure", "title": title,
+                 "owner_id": lead.id, "review_interval_months": 12, "reader_roles": "",
+                 "created_at": now, "updated_at": now, "version": 1}
+            )  # fmt: skip
+            revisions.append(
+                {"document_id": index, "number": 1, "label": f"{number} rev 1",
+                 "status": "draft", "change_reason": "Bench", "content_kind": "markdown",
+                 "body_markdown": body, "created_at": now, "updated_at": now, "version": 1}
+            )  # fmt: skip
+            rows.append({"document_id": index, "title": f"{number} {title}", "body": body})
+        # Bulk rows (the audit trail is not what is measured here), then the search rows as
+        # app.documents.search.index_document writes them.
+        db.session.execute(insert(ControlledDocument.__table__), documents)
+        db.session.execute(insert(DocumentRevision.__table__), revisions)
+        db.session.execute(
+            text(
+                "INSERT INTO document_search (document_id, title, body) "
+                "VALUES (:document_id, :title, :body)"
+            ),
+            rows,
+        )
         db.session.commit()
         created = time.perf_counter() - started
         timings = []
         for _ in range(200):
             query = " ".join(rng.choice(WORDS) for _ in range(rng.randint(1, 3)))
             began = time.perf_counter()
-            ids = search.matching_documents(query)
-            page = db.session.scalars(
-                services.list_query(services.DocumentFilters(document_ids=ids)).limit(50)
-            ).all()
+            statement = services.list_query(services.DocumentFilters(search=query))
+            page = db.session.scalars(statement.limit(50)).all()
             timings.append((time.perf_counter() - began) * 1000)
-            assert len(page) <= 50
+            assert 0 < len(page) <= 50
         db.session.rollback()
     return [
-        Figure(f"create {count:,} documents (services)", created, "s"),
-        Figure("search + first page, p50", percentile(timings, 0.50), "ms"),
-        Figure("search + first page, p95", percentile(timings, 0.95), "ms", "target < 100 ms"),
+        Figure(f"load {count:,} documents (bulk)", created, "s"),
+        Figure("register search, first page p50", percentile(timings, 0.50), "ms"),
+        Figure(
+            "register search, first page p95", percentile(timings, 0.95), "ms", "target < 100 ms"
+        ),
     ]
 
 
