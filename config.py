@@ -137,6 +137,16 @@ class Config:
     AUDIT_PUBLIC_KEY_FILE = ""
     AUDIT_CHECKPOINT_PUBLISH = ""
     AUDIT_CHECKPOINT_EMAIL = ""
+    # Stored files (app/core/files.py): the largest file one upload may be, and how many files
+    # one upload of attachments may carry.
+    LOOP_FILE_MAX_BYTES = 25 * 1024 * 1024
+    LOOP_ATTACHMENT_MAX_FILES = 10
+    # Document control (app/documents, docs/documents.md): number prefixes per document type
+    # (env "procedure=SOP,policy=POL"; the default is DOC-PRO, DOC-POL, …), whether an author
+    # may approve their own revision, and the days readers get to confirm a new revision.
+    LOOP_DOCUMENT_PREFIXES: dict[str, str] = {}
+    LOOP_DOCUMENT_SELF_APPROVAL = False
+    LOOP_DOCUMENT_READ_DAYS = 14
     # Nightly backups (app/backups): the directory the scheduler job writes to (empty: the
     # instance folder's backups/); how many it keeps is the job's setting on the admin page.
     BACKUP_DIR = ""
@@ -194,6 +204,14 @@ class Config:
         settings["LOOP_TRUSTED_PROXIES"] = _env_int(
             "LOOP_TRUSTED_PROXIES", cls.LOOP_TRUSTED_PROXIES
         )
+        for name in ("LOOP_FILE_MAX_BYTES", "LOOP_ATTACHMENT_MAX_FILES", "LOOP_DOCUMENT_READ_DAYS"):
+            settings[name] = max(1, _env_int(name, getattr(cls, name)))
+        settings["LOOP_DOCUMENT_SELF_APPROVAL"] = _env_bool(
+            "LOOP_DOCUMENT_SELF_APPROVAL", cls.LOOP_DOCUMENT_SELF_APPROVAL
+        )
+        settings["LOOP_DOCUMENT_PREFIXES"] = _document_prefixes(
+            os.environ.get("LOOP_DOCUMENT_PREFIXES", "")
+        )
         for name in ("IMPORT_MAX_BYTES", "IMPORT_MAX_ROWS", "IMPORT_CHUNK_ROWS"):
             settings[name] = _env_int(name, getattr(cls, name))
         settings["METRICS_CACHE_SECONDS"] = _env_int(
@@ -236,6 +254,23 @@ class Config:
     @classmethod
     def default_secret_key(cls) -> str:
         return _development_secret_key()
+
+
+def _document_prefixes(raw: str) -> dict[str, str]:
+    """ "procedure=SOP,policy=POL" → {"procedure": "SOP", "policy": "POL"}, checked."""
+    types = {"policy", "procedure", "work_instruction", "form", "record_template"}
+    prefixes: dict[str, str] = {}
+    for part in filter(None, (item.strip() for item in raw.split(","))):
+        kind, _, prefix = part.partition("=")
+        kind, prefix = kind.strip(), prefix.strip().upper()
+        if kind not in types:
+            raise RuntimeError(f"LOOP_DOCUMENT_PREFIXES: unknown document type {kind!r}")
+        if not prefix or len(prefix) > 10 or not all(ch.isalnum() or ch == "-" for ch in prefix):
+            raise RuntimeError(
+                f"LOOP_DOCUMENT_PREFIXES: the prefix for {kind} must be 1–10 letters, digits or -"
+            )
+        prefixes[kind] = prefix
+    return prefixes
 
 
 class DevelopmentConfig(Config):

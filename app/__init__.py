@@ -68,10 +68,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.accounts.views import blueprint as accounts
     from app.api.admin import blueprint as api_admin
     from app.api.views import blueprint as api
+    from app.attachments.views import blueprint as attachments
     from app.audit.views import blueprint as audit_views
     from app.audits.views import blueprint as audits
     from app.capa.views import blueprint as capa
     from app.complaints.views import blueprint as complaints
+    from app.documents.views import blueprint as documents
     from app.intake.views import blueprint as intake
     from app.metrics.views import blueprint as metrics
     from app.nonconformities.views import blueprint as nonconformities
@@ -101,6 +103,8 @@ def _register_blueprints(app: Flask) -> None:
         api,
         api_admin,
         tasks,
+        attachments,
+        documents,
     ):
         app.register_blueprint(blueprint)
 

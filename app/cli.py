@@ -242,6 +242,10 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
     from app.demo.audits import seed_demo_audits
 
     audit_result = seed_demo_audits()
+    from app.demo.documents import seed_demo_documents
+
+    documents, approver = seed_demo_documents()
+    credentials.extend(approver)
     # Fresh planner statistics after a bulk load, so list queries pick the right index at once.
     db.session.execute(text("ANALYZE"))
     elapsed = time.monotonic() - started
@@ -251,8 +255,8 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
         f"recovery actions, {result.nonconformities} nonconformities, {result.analyses} "
         f"analyses, {result.capas} CAPAs, {result.checks} checks, {result.trainings} trainings, "
         f"{goals} metric goals, {audit_result.audits} internal audits "
-        f"({audit_result.findings} findings), {audit_result.reviews} management reviews "
-        f"in {elapsed:.1f} s."
+        f"({audit_result.findings} findings), {audit_result.reviews} management reviews, "
+        f"{documents} controlled documents in {elapsed:.1f} s."
     )
     if credentials:
         click.echo("")

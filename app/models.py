@@ -2,6 +2,7 @@
 
 from app.accounts.models import LoginAttempt, User, UserSession
 from app.api.models import ApiToken, IdempotencyRecord
+from app.attachments.models import Attachment
 from app.audit.models import AuditCheckpoint
 from app.audits.models import (
     Audit,
@@ -17,8 +18,10 @@ from app.capa.models import Capa, EffectivenessCheck, TrainingAssignment
 from app.complaints.models import Complaint, RecoveryAction
 from app.core.audit import AuditEvent
 from app.core.data_version import DataVersion
+from app.core.files import StoredFile, StoredFileChunk
 from app.core.references import ReferenceCounter
 from app.core.signatures import Signature
+from app.documents.models import ControlledDocument, DocumentRevision, ReadAcknowledgement
 from app.intake.models import ImportJob, ImportMapping, ImportRejection
 from app.metrics.models import Initiative, MetricGoal, Objective
 from app.nonconformities.models import Nonconformity
@@ -33,6 +36,7 @@ from app.tasks.models import BackgroundTask
 __all__ = [
     "ApiToken",
     "ArchivedReport",
+    "Attachment",
     "Audit",
     "AuditCheckpoint",
     "AuditEvent",
@@ -46,8 +50,10 @@ __all__ = [
     "ChecklistTemplate",
     "Clause",
     "Complaint",
+    "ControlledDocument",
     "Customer",
     "DataVersion",
+    "DocumentRevision",
     "EffectivenessCheck",
     "EightDSection",
     "Finding",
@@ -65,6 +71,7 @@ __all__ = [
     "Notification",
     "Objective",
     "Process",
+    "ReadAcknowledgement",
     "RecoveryAction",
     "RecurrenceSignal",
     "ReferenceCounter",
@@ -75,6 +82,8 @@ __all__ = [
     "Signature",
     "Site",
     "Standard",
+    "StoredFile",
+    "StoredFileChunk",
     "TQMPrinciple",
     "TrainingAssignment",
     "User",

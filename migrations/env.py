@@ -6,7 +6,7 @@ from alembic import context
 
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.core.db import Base
-from app.core.migration_support import compare_type, render_item
+from app.core.migration_support import compare_type, include_name, render_item
 
 config = context.config
 
@@ -21,6 +21,7 @@ def run_migrations() -> None:
         render_as_batch=True,
         compare_type=compare_type,
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -109,6 +109,34 @@ def signature_data(
     }
 
 
+def attachment_data(labelled_records: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """The files attached to each (label, record), removed ones too (with who, when and why),
+    each with its SHA-256, so a reader can check a file they hold against the report."""
+    from app.attachments.services import attachments_of
+
+    rows = []
+    for label, record in labelled_records:
+        for item in attachments_of(record):
+            rows.append(
+                {
+                    "record": label,
+                    "filename": item.filename,
+                    "media_type": item.media_type,
+                    "size": item.size,
+                    "sha256": item.file_sha256,
+                    "uploaded_at": when(item.uploaded_at),
+                    "uploaded_by": name_of(item.uploaded_by),
+                    "removed": (
+                        f"Removed {when(item.removed_at)} by {name_of(item.removed_by)}: "
+                        f"{item.removal_reason}"
+                        if item.is_removed
+                        else None
+                    ),
+                }
+            )
+    return rows
+
+
 def event_data(
     event: AuditEvent, record_label: str | None = None, readable: ReadableEvent | None = None
 ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from app.capa import services as capa_services
 from app.capa.models import Capa, RecoveryDimension
 from reports.base import (
     Report,
+    attachment_data,
     day,
     events_of,
     history_data,
@@ -112,6 +113,13 @@ def gather_capa_report(capa: Capa) -> Report:
             signature_data(row.signature, capa.reference, row.changed, row.purpose_label)
             for row in capa_services.signature_rows(capa)
         ],
+        attachments=attachment_data(
+            [
+                (capa.reference, capa),
+                *((f"Check: {check.criterion}", check) for check in capa.checks),
+                *((f"Training: {training.topic}", training) for training in capa.trainings),
+            ]
+        ),
         history=history_data(events_of([capa, *capa.trainings, *capa.checks]), labels),
     )
     return Report(

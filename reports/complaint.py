@@ -11,6 +11,7 @@ from app.complaints.traceability import RecoveryState, complaint_traceability
 from app.core.signatures import changed_after_signature
 from reports.base import (
     Report,
+    attachment_data,
     day,
     history_data,
     money,
@@ -133,6 +134,7 @@ def gather_complaint_report(complaint: Complaint) -> Report:
             for training in trace.trainings
         ],
         signatures=signatures,
+        attachments=attachment_data([(complaint.reference, complaint)]),
         history=history_data(complaint_services.complaint_history(complaint), labels),
     )
     return Report(

@@ -19,7 +19,15 @@ from app.nonconformities.models import Nonconformity
 from app.rca.fishbone import fishbone_svg
 from app.rca.models import EIGHT_D_DISCIPLINES, AnalysisMethod, RootCause, RootCauseAnalysis
 from app.rca.services import eight_d_contents
-from reports.base import Report, day, name_of, report_data, signature_data, when
+from reports.base import (
+    Report,
+    attachment_data,
+    day,
+    name_of,
+    report_data,
+    signature_data,
+    when,
+)
 
 
 def load_nonconformity(reference: str) -> Nonconformity | None:
@@ -235,6 +243,12 @@ def gather_eight_d_report(nc: Nonconformity) -> Report:
         capas=capas,
         recognition=_recognition(nc, capas),
         signatures=signatures,
+        attachments=attachment_data(
+            [
+                (nc.reference, nc),
+                *((f"{a.method.label} analysis", a) for a in nc.analyses),
+            ]
+        ),
     )
     charts = {
         f"fishbone-{analysis.id}": fishbone_svg(analysis)

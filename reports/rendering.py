@@ -24,6 +24,7 @@ from markupsafe import Markup
 from weasyprint import CSS, HTML, Attachment, URLFetcher
 
 from app.core.charts import scoped_svg
+from app.documents.rendering import render_markdown
 from reports.base import CHANGE_VALUE_PRINT_LIMIT, Report
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -69,6 +70,8 @@ def _environment() -> Environment:
     )
     environment.filters["short"] = _short
     environment.filters["dash"] = _or_dash
+    # Document text (Markdown), rendered and sanitised as the pages render it.
+    environment.filters["markdown"] = render_markdown
     return environment
 
 

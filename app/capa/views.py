@@ -50,6 +50,8 @@ from app.core.forms import apply_service_error, form_status
 from app.core.listing import batched_rows
 from app.core.pagination import count_of, paginate, parse_page_number
 from app.core.permissions import Permission, requires, role_can
+from app.documents import reading as document_reading
+from app.documents import services as document_services
 from app.extensions import db
 from app.scheduler.signals import recurrence_flags
 from app.tasks.exports import CsvExport, csv_download, register_csv_export
@@ -392,6 +394,8 @@ def _render_detail(capa: Capa, status: int = 200, **overrides: Any) -> tuple[str
         "CheckResult": CheckResult,
         "CapaStatus": CapaStatus,
         "RecoveryDimension": RecoveryDimension,
+        # Process recovery made visible: the controlled documents this CAPA changed.
+        "document_changes": document_services.revisions_caused_by(capa),
     }
     context.update(overrides)
     return render_template("capa/capa_detail.html", **context), status
@@ -597,6 +601,8 @@ def _render_my_work(status: int = 200, error: str | None = None) -> tuple[str, i
     return render_template(
         "capa/my_work.html",
         work=services.my_work(user),
+        # Read-and-understood training of controlled documents (employee recovery too).
+        reading=document_reading.open_acknowledgements_of(user),
         user=user,
         is_overdue=services.is_overdue,
         error=error,

@@ -26,3 +26,15 @@ def compare_type(
     if isinstance(metadata_type, UTCDateTime):
         return not isinstance(inspected_type, DateTime)
     return None
+
+
+# Tables the migrations keep outside the models' metadata because each database holds them its
+# own way (full-text search: an FTS5 virtual table and its shadow tables on SQLite, a table with a
+# generated tsvector on PostgreSQL); the comparison of models and migrations leaves them out.
+UNMANAGED_TABLE_PREFIXES = ("document_search",)
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    if type_ == "table" and name is not None:
+        return not name.startswith(UNMANAGED_TABLE_PREFIXES)
+    return True

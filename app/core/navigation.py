@@ -95,6 +95,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("CAPA", "capa.capa_list", Permission.RECORDS_VIEW, ("capa.",)),
     NavItem("Audits", "audits.programme", Permission.RECORDS_VIEW, ("audits.",)),
     NavItem("Reviews", "reviews.review_list", Permission.RECORDS_VIEW, ("reviews.",)),
+    NavItem("Documents", "documents.document_list", Permission.RECORDS_VIEW, ("documents.",)),
     NavItem("Import", "intake.upload", Permission.RECORDS_IMPORT, ("intake.",)),
     NavItem(
         "Organisation",

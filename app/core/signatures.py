@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -78,14 +79,35 @@ class Signature(Base):
         return f"Void — superseded by reopen on {when} by {self.voided_by_name}{reason}"
 
 
+# Content kept beside a record's own columns that its signatures cover too (the hashes of its
+# attachments): each provider gets the record type and id and returns named values — nothing
+# when there are none, so a record without such content hashes as it always has.
+CoveredContent = Callable[[str, str], dict[str, Any]]
+_COVERED_CONTENT: list[CoveredContent] = []
+
+
+def cover_in_signatures(provider: CoveredContent) -> CoveredContent:
+    """Register `provider`: what it returns for a record is part of what signatures cover."""
+    if provider not in _COVERED_CONTENT:
+        _COVERED_CONTENT.append(provider)
+    return provider
+
+
 def content_hash(record: object) -> str:
-    """SHA-256 over the record's column values (bar bookkeeping columns), canonically serialised."""
+    """SHA-256 over the record's column values (bar bookkeeping columns) and the covered content
+    registered for it (its attachments' hashes), canonically serialised."""
     state = inspect(record)
+    # A model may name workflow stamps its signatures do not vouch for (__signature_exclude__).
+    skipped = _VOLATILE | getattr(type(record), "__signature_exclude__", frozenset())
     values = {
         attr.key: jsonable(getattr(record, attr.key))
         for attr in state.mapper.column_attrs
-        if attr.key not in _VOLATILE
+        if attr.key not in skipped
     }
+    identity = state.mapper.primary_key_from_instance(record)
+    if identity and identity[0] is not None:
+        for provider in _COVERED_CONTENT:
+            values.update(provider(record_type_of(record), str(identity[0])))
     return hashlib.sha256(canonical_json(values).encode()).hexdigest()
 
 

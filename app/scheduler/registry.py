@@ -23,6 +23,7 @@ JOB_MODULES = (
     "app.audit.jobs",
     "app.backups.jobs",
     "app.audits.jobs",
+    "app.documents.jobs",
 )
 
 

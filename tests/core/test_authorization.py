@@ -38,6 +38,17 @@ N = "/nonconformities/{nc}"
 A = N + "/analyses/{analysis_id}"
 K = "/capa/{capa}"
 AU = "/audits/{audit}"
+D = "/documents/{document}"
+
+# Each kind of record that takes attachments, with the sample id naming it.
+ATTACHMENT_TARGETS = [
+    ("complaints", "complaint"),
+    ("nonconformities", "nc"),
+    ("analyses", "analysis_id"),
+    ("capa", "capa"),
+    ("checks", "check_id"),
+    ("trainings", "training_id"),
+]
 
 # (method, path template, endpoint, expected status by role)
 ROUTES = [
@@ -396,6 +407,63 @@ ROUTES = [
     ),
     ("POST", "/reviews/{review}/approve", "reviews.review_approve", RECORD_EDIT_POST),
     ("GET", "/reports/reviews/{review}/minutes.pdf", "reports.review_minutes", AUDIT_READERS),
+    # Attachments (issue 11): everyone who reads a record sees and downloads its files; those
+    # who may edit it attach and remove (an empty upload or a removal without reason: 422).
+    *[
+        ("GET", f"/attachments/{kind}/{{{ident}}}", "attachments.attachment_page", EVERYONE_READS)
+        for kind, ident in ATTACHMENT_TARGETS
+    ],
+    *[
+        (
+            "POST",
+            f"/attachments/{kind}/{{{ident}}}",
+            "attachments.attachment_upload",
+            RECORD_EDIT_POST,
+        )
+        for kind, ident in ATTACHMENT_TARGETS
+    ],
+    (
+        "GET",
+        "/attachments/files/{attachment_id}/download",
+        "attachments.attachment_download",
+        EVERYONE_READS,
+    ),
+    (
+        "POST",
+        "/attachments/files/{attachment_id}/remove",
+        "attachments.attachment_remove",
+        RECORD_EDIT_POST,
+    ),
+    # Document control (issue 11): everyone reads; quality leads (and owners) write; signing
+    # needs the sign permission; the sample document is the lead's, revision 1 a draft.
+    ("GET", "/documents", "documents.document_list", EVERYONE_READS),
+    ("GET", "/documents/in-force", "documents.in_force", EVERYONE_READS),
+    ("GET", "/documents/in-force?date=2026-01-31", "documents.in_force", EVERYONE_READS),
+    ("GET", "/documents/new", "documents.document_new", RECORD_EDITOR),
+    ("POST", "/documents/new", "documents.document_new", RECORD_EDIT_POST),
+    ("GET", D, "documents.document_detail", EVERYONE_READS),
+    ("GET", D + "/edit", "documents.document_edit", RECORD_EDITOR),
+    ("POST", D + "/edit", "documents.document_edit", RECORD_EDIT_POST),
+    ("POST", D + "/revisions", "documents.revision_start", RECORD_EDIT_POST),
+    ("POST", D + "/confirm-review", "documents.document_confirm_review", RECORD_EDIT_DONE),
+    ("GET", D + "/revisions/1", "documents.revision_detail", EVERYONE_READS),
+    ("GET", D + "/revisions/1.pdf", "documents.revision_pdf", AUDIT_READERS),
+    (
+        "GET",
+        D + "/revisions/1/file",
+        "documents.revision_file",
+        statuses(LOGIN, 404, 404, 404, 404),
+    ),
+    ("GET", D + "/revisions/1/edit", "documents.revision_edit", RECORD_EDITOR),
+    ("POST", D + "/revisions/1/edit", "documents.revision_edit", RECORD_EDIT_POST),
+    ("POST", D + "/revisions/1/sign", "documents.revision_sign", RECORD_EDIT_POST),
+    ("POST", D + "/revisions/1/transition", "documents.revision_transition", RECORD_EDIT_POST),
+    (
+        "POST",
+        D + "/revisions/1/acknowledge",
+        "documents.revision_acknowledge",
+        statuses(LOGIN, 302, 302, 302, 302),
+    ),
 ]
 
 
@@ -604,12 +672,33 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             due_date=capa_services.today_utc() + timedelta(days=10),
             user=lead,
         )
+        import io
+
+        from app.attachments import services as attachment_services
+
+        attachment = attachment_services.attach_files(
+            attachment_services.TARGETS["complaints"],
+            complaint,
+            [(io.BytesIO(b"Call notes: the parcel was late.\n"), "call-notes.txt")],
+            lead,
+        )[0]
+        from app.documents import services as document_services
+
+        document = document_services.create_document(
+            doc_type="procedure",
+            title="Authz procedure",
+            owner_id=lead.id,
+            body_markdown="Do it right.",
+            user=lead,
+        )
         db.session.commit()
         return {
             "review": review.reference,
             "output_id": review_action.id,
             "audit": audit.reference,
             "question_id": audit.questions[0].id,
+            "document": document.number,
+            "attachment_id": attachment.id,
             "archived_id": archived.id,
             "notification_id": notification.id,
             "task_id": task.id,

@@ -12,14 +12,16 @@ from sqlalchemy import select
 
 import app.models  # noqa: F401
 from app.core.db import Base
-from app.core.migration_support import compare_type
+from app.core.migration_support import compare_type, include_name
 from app.organisation.models import TQMPrinciple
 
 
 def test_models_and_migrations_agree(app):
     engine = app.extensions["loop_db"].engine
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": compare_type})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": compare_type, "include_name": include_name}
+        )
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
 

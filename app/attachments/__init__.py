@@ -1,0 +1,1 @@
+"""Files attached to quality records as evidence: upload, list, download, soft removal."""
