@@ -1,0 +1,45 @@
+"""Every page at a laptop's 1,280 × 800 and a phone's 390 × 844: the main content never makes the
+page scroll sideways (wide tables scroll inside their own box), and dates stay on one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import LiveServer
+from tests.browser.playwright_api import Page
+from tests.browser.site_map import SiteMap, seed_site
+from tests.browser.test_sign_in import sign_in
+
+pytestmark = pytest.mark.browser
+
+LAYOUT_PROBLEMS = (Path(__file__).parent / "layout_problems.js").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def site(live_server: LiveServer) -> SiteMap:
+    return seed_site(live_server)
+
+
+def walk(page: Page, paths: list[str]) -> list[str]:
+    found = []
+    for path in paths:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        found.extend(f"{path}: {problem}" for problem in page.evaluate(LAYOUT_PROBLEMS))
+    return found
+
+
+@pytest.mark.parametrize(
+    "size", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}], ids=["laptop", "phone"]
+)
+def test_no_page_overflows_sideways(page: Page, site: SiteMap, size: dict[str, int]) -> None:
+    page.set_viewport_size(size)
+    found = walk(page, ["/login"])
+    sign_in(page, site.lead_email)
+    found += walk(page, site.lists + site.records + site.forms + site.audit_pages)
+    page.context.clear_cookies()
+    sign_in(page, site.admin_email)
+    found += walk(page, site.admin_pages)
+    assert not found, "layout problems:\n" + "\n".join(found)
