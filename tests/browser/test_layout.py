@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.conftest import LiveServer
-from tests.browser.playwright_api import Page
+from tests.browser.playwright_api import Page, expect
 from tests.browser.site_map import SiteMap, seed_site
 from tests.browser.test_sign_in import sign_in
 
@@ -43,3 +43,17 @@ def test_no_page_overflows_sideways(page: Page, site: SiteMap, size: dict[str, i
     sign_in(page, site.admin_email)
     found += walk(page, site.admin_pages)
     assert not found, "layout problems:\n" + "\n".join(found)
+
+
+def test_the_next_step_is_on_the_first_screen_of_a_phone(page: Page, site: SiteMap) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, site.lead_email)
+    for path in site.open_records.values():
+        page.goto(path)
+        step = page.get_by_test_id("next-step")
+        box = step.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 844, (path, box)
+    # On the new complaint, the next step is one press: acknowledging it.
+    page.goto(site.open_records["complaint"])
+    page.get_by_test_id("next-step-button").click()
+    expect(page.get_by_test_id("reference")).to_contain_text("Acknowledged")
