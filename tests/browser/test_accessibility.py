@@ -6,17 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.axe import axe_source, serious_violations
-from tests.browser.conftest import LiveServer
 from tests.browser.playwright_api import Page
-from tests.browser.site_map import SiteMap, seed_site
+from tests.browser.site_map import SiteMap
 from tests.browser.test_sign_in import sign_in
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def site(live_server: LiveServer) -> SiteMap:
-    return seed_site(live_server)
 
 
 @pytest.fixture(scope="module")
@@ -34,34 +28,36 @@ def check(page: Page, axe: str, paths: list[str]) -> None:
 
 
 def test_the_dashboard_and_lists_have_no_serious_findings(
-    page: Page, site: SiteMap, axe: str
+    site_page: Page, site: SiteMap, axe: str
 ) -> None:
-    sign_in(page, site.lead_email)
-    check(page, axe, site.lists)
+    sign_in(site_page, site.lead_email)
+    check(site_page, axe, site.lists)
 
 
 def test_the_record_pages_and_forms_have_no_serious_findings(
-    page: Page, site: SiteMap, axe: str
+    site_page: Page, site: SiteMap, axe: str
 ) -> None:
-    sign_in(page, site.lead_email)
-    check(page, axe, site.records + site.forms)
+    sign_in(site_page, site.lead_email)
+    check(site_page, axe, site.records + site.forms)
 
 
 def test_the_admin_and_audit_pages_and_sign_in_have_no_serious_findings(
-    page: Page, site: SiteMap, axe: str
+    site_page: Page, site: SiteMap, axe: str
 ) -> None:
-    check(page, axe, ["/login"])
-    sign_in(page, site.admin_email)
-    check(page, axe, site.admin_pages + site.audit_pages)
+    check(site_page, axe, ["/login"])
+    sign_in(site_page, site.admin_email)
+    check(site_page, axe, site.admin_pages + site.audit_pages)
 
 
-def test_keyboard_focus_is_visible_on_every_control_it_reaches(page: Page, site: SiteMap) -> None:
-    sign_in(page, site.lead_email)
-    page.goto("/complaints")
+def test_keyboard_focus_is_visible_on_every_control_it_reaches(
+    site_page: Page, site: SiteMap
+) -> None:
+    sign_in(site_page, site.lead_email)
+    site_page.goto("/complaints")
     seen = set()
     for _ in range(12):
-        page.keyboard.press("Tab")
-        tag, outline_style, outline_width = page.evaluate(
+        site_page.keyboard.press("Tab")
+        tag, outline_style, outline_width = site_page.evaluate(
             "() => { const e = document.activeElement, s = getComputedStyle(e);"
             " return [e.tagName + ' ' + (e.textContent || e.name || '').trim().slice(0, 30),"
             " s.outlineStyle, parseFloat(s.outlineWidth)]; }"

@@ -7,19 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import LiveServer
 from tests.browser.playwright_api import Page, expect
-from tests.browser.site_map import SiteMap, seed_site
+from tests.browser.site_map import SiteMap
 from tests.browser.test_sign_in import sign_in
 
 pytestmark = pytest.mark.browser
 
 LAYOUT_PROBLEMS = (Path(__file__).parent / "layout_problems.js").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def site(live_server: LiveServer) -> SiteMap:
-    return seed_site(live_server)
 
 
 def walk(page: Page, paths: list[str]) -> list[str]:
@@ -34,26 +28,26 @@ def walk(page: Page, paths: list[str]) -> list[str]:
 @pytest.mark.parametrize(
     "size", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}], ids=["laptop", "phone"]
 )
-def test_no_page_overflows_sideways(page: Page, site: SiteMap, size: dict[str, int]) -> None:
-    page.set_viewport_size(size)
-    found = walk(page, ["/login"])
-    sign_in(page, site.lead_email)
-    found += walk(page, site.lists + site.records + site.forms + site.audit_pages)
-    page.context.clear_cookies()
-    sign_in(page, site.admin_email)
-    found += walk(page, site.admin_pages)
+def test_no_page_overflows_sideways(site_page: Page, site: SiteMap, size: dict[str, int]) -> None:
+    site_page.set_viewport_size(size)
+    found = walk(site_page, ["/login"])
+    sign_in(site_page, site.lead_email)
+    found += walk(site_page, site.lists + site.records + site.forms + site.audit_pages)
+    site_page.context.clear_cookies()
+    sign_in(site_page, site.admin_email)
+    found += walk(site_page, site.admin_pages)
     assert not found, "layout problems:\n" + "\n".join(found)
 
 
-def test_the_next_step_is_on_the_first_screen_of_a_phone(page: Page, site: SiteMap) -> None:
-    page.set_viewport_size({"width": 390, "height": 844})
-    sign_in(page, site.lead_email)
+def test_the_next_step_is_on_the_first_screen_of_a_phone(site_page: Page, site: SiteMap) -> None:
+    site_page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(site_page, site.lead_email)
     for path in site.open_records.values():
-        page.goto(path)
-        step = page.get_by_test_id("next-step")
+        site_page.goto(path)
+        step = site_page.get_by_test_id("next-step")
         box = step.bounding_box()
         assert box is not None and box["y"] + box["height"] <= 844, (path, box)
     # On the new complaint, the next step is one press: acknowledging it.
-    page.goto(site.open_records["complaint"])
-    page.get_by_test_id("next-step-button").click()
-    expect(page.get_by_test_id("reference")).to_contain_text("Acknowledged")
+    site_page.goto(site.open_records["complaint"])
+    site_page.get_by_test_id("next-step-button").click()
+    expect(site_page.get_by_test_id("reference")).to_contain_text("Acknowledged")
