@@ -49,13 +49,18 @@ format: install-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist; 0 runs it in this one), then the
+# browser tests on their own, so Chromium never competes with a second worker for the CPU.
+PYTEST_WORKERS ?= 2
+PYTEST_RUN = $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser" && $(BIN)/pytest -p no:xdist -m browser
+
 test-sqlite: install-dev install-browser
-	env -u TEST_DATABASE_URL $(BIN)/pytest
+	env -u TEST_DATABASE_URL sh -c '$(PYTEST_RUN)'
 
 test-postgres: install-dev install-browser
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL run: $$TEST_DATABASE_URL"; \
-		$(BIN)/pytest; \
+		sh -c '$(PYTEST_RUN)'; \
 	else \
 		echo "TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; \
 	fi

@@ -108,7 +108,12 @@ def _pareto(chart: metric_services.Chart) -> list[dict[str, Any]]:
 
 def _control(chart: metric_services.Chart) -> dict[str, Any]:
     weeks = [
-        {"week_from": row[0], "count": int(row[1]), "out_of_control": row[5] == "yes"}
+        {
+            "week_from": row[0],
+            "count": int(row[1]),
+            "out_of_control": row[5] == "yes",
+            "partial": row[5] == metric_services.PARTIAL_WEEK,
+        }
         for row in chart.rows
     ]
     first = chart.rows[0] if chart.rows else None
@@ -200,10 +205,8 @@ def _objectives(as_of: date) -> list[dict[str, Any]]:
                         "progress": None
                         if measured.progress is None
                         else round(measured.progress, 6),
-                        "progress_shown": "–"
-                        if measured.progress is None
-                        else f"{measured.progress * 100:.0f} %",
-                        "expected_shown": f"{measured.expected * 100:.0f} %",
+                        "progress_shown": measured.progress_shown,
+                        "expected_shown": measured.expected_shown,
                         "status": measured.status.label,
                         "deadline": day(goal.deadline),
                         "owner": name_of(goal.owner),

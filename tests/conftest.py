@@ -18,7 +18,11 @@ from urllib.parse import quote
 import pytest
 
 os.environ["LOOP_ENV"] = "testing"
-os.environ.setdefault("LOOP_INSTANCE_DIR", "/tmp/loop-qms-test-instance")
+# One instance folder per pytest-xdist worker: keys and files written there are not shared.
+os.environ.setdefault(
+    "LOOP_INSTANCE_DIR",
+    f"/tmp/loop-qms-test-instance-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
+)
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -213,3 +217,11 @@ def count_queries(app: Flask) -> Callable[[Callable[[], Any]], int]:
         return len(statements)
 
     return measure
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that drives the browser, so `make test` runs them in their own pass."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)

@@ -154,7 +154,8 @@ def control_chart_svg(
     y_label: str = "Count",
 ) -> str:
     """A c-chart: the counts as a line, centre line and 3-sigma limits, points out of control
-    (beyond a limit or in a run above the centre) marked in red. `labels` name the periods."""
+    (beyond a limit or in a run above the centre) marked in red, partial periods hollow and dotted
+    (never judged). `labels` name the periods."""
     with rc_context(_RC):
         figure = _figure()
         axes = figure.add_subplot()
@@ -163,7 +164,35 @@ def control_chart_svg(
             _empty(axes)
             return _to_svg(figure, title)
         xs = [point.index for point in points]
-        axes.plot(xs, [point.count for point in points], color=PRIMARY, marker="o", ms=3, lw=1.2)
+        whole = [point for point in points if not point.partial]
+        partial = [point for point in points if point.partial]
+        axes.plot(
+            [point.index for point in whole],
+            [point.count for point in whole],
+            color=PRIMARY,
+            marker="o",
+            ms=3,
+            lw=1.2,
+        )
+        if partial:
+            # Drawn apart (dotted, hollow) so nobody reads a short period's low count as a drop.
+            joined = ([whole[-1]] if whole else []) + partial
+            axes.plot(
+                [point.index for point in joined],
+                [point.count for point in joined],
+                color=MUTED,
+                linestyle=":",
+                lw=1.2,
+            )
+            axes.scatter(
+                [point.index for point in partial],
+                [point.count for point in partial],
+                facecolors="white",
+                edgecolors=MUTED,
+                zorder=3,
+                s=24,
+                label="Partial period (not judged)",
+            )
         axes.axhline(limits.centre, color=MUTED, linewidth=1)
         axes.axhline(limits.upper, color=DANGER, linestyle="--", linewidth=0.9)
         axes.axhline(limits.lower, color=DANGER, linestyle="--", linewidth=0.9)
@@ -180,6 +209,7 @@ def control_chart_svg(
                 s=28,
                 label="Out of control",
             )
+        if flagged or partial:
             axes.legend(loc="upper left", frameon=False)
         step = max(1, math.ceil(len(xs) / 7))
         axes.set_xticks(xs[::step], [labels[i] for i in xs[::step]])

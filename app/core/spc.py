@@ -5,6 +5,10 @@ is a c-chart: centre line c̄ (the mean count over a baseline), control limits c
 floored at zero). A point above the upper limit, or a run of eight points in a row above the centre
 line, says the process changed; both rules are the classic Western Electric / Nelson ones.
 
+A period that is not over yet (this week, two days in) or shorter than the others (a period's last
+few days) is partial: its count is drawn but never judged, and it takes no part in the limits or in
+a run, because a short period's low count says nothing about the process.
+
 A Pareto analysis orders causes by count and marks the "vital few": the causes that together make up
 the first 80 % of all occurrences (the cause that crosses 80 % included).
 """
@@ -34,6 +38,7 @@ class ChartPoint:
     below_lower: bool
     # True for every point of a run of RUN_LENGTH or more consecutive points above the centre.
     in_run_above_centre: bool
+    partial: bool = False
 
     @property
     def out_of_control(self) -> bool:
@@ -51,10 +56,14 @@ def c_chart_limits(baseline_counts: Sequence[int]) -> ControlLimits:
     return ControlLimits(centre=centre, upper=centre + spread, lower=max(0.0, centre - spread))
 
 
-def c_chart(counts: Sequence[int], limits: ControlLimits | None = None) -> list[ChartPoint]:
-    """Judge each count against the limits (computed from `counts` themselves when not given)."""
-    limits = limits or c_chart_limits(counts)
-    above_centre = [count > limits.centre for count in counts]
+def c_chart(
+    counts: Sequence[int], limits: ControlLimits | None = None, partial_from: int | None = None
+) -> list[ChartPoint]:
+    """Judge each count against the limits (computed from the whole periods' counts when not
+    given). Counts from index `partial_from` on are partial periods: drawn, never judged."""
+    whole = len(counts) if partial_from is None else max(0, min(partial_from, len(counts)))
+    limits = limits or c_chart_limits(counts[:whole])
+    above_centre = [index < whole and count > limits.centre for index, count in enumerate(counts)]
     in_run = [False] * len(counts)
     start = 0
     while start < len(counts):
@@ -72,9 +81,10 @@ def c_chart(counts: Sequence[int], limits: ControlLimits | None = None) -> list[
         ChartPoint(
             index=index,
             count=count,
-            above_upper=count > limits.upper,
-            below_lower=count < limits.lower,
+            above_upper=index < whole and count > limits.upper,
+            below_lower=index < whole and count < limits.lower,
             in_run_above_centre=in_run[index],
+            partial=index >= whole,
         )
         for index, count in enumerate(counts)
     ]

@@ -354,6 +354,18 @@ def weekly_complaint_counts(scope: Scope) -> list[tuple[date, int]]:
     return [(first + timedelta(weeks=index), counts[index]) for index in range(weeks)]
 
 
+def first_partial_week(scope: Scope, now: datetime | None = None) -> int:
+    """Index of the first week of `weekly_complaint_counts(scope)` that is not a whole week over by
+    `now`: a week cut short by the scope's end, or one still running. Only the last weeks can be."""
+    now = now or utcnow()
+    horizon = min(scope.end, now)
+    weeks = math.ceil(scope.days / 7)
+    whole = 0
+    while whole < weeks and scope.start + timedelta(weeks=whole + 1) <= horizon:
+        whole += 1
+    return whole
+
+
 def complaint_category_counts(scope: Scope) -> list[tuple[int | None, int]]:
     """(category id, complaints) for the scope, for the category Pareto chart."""
     rows = db.session.execute(

@@ -244,6 +244,21 @@ class GoalProgress:
         """Progress for a bar: 0–100."""
         return 0 if self.progress is None else round(max(0.0, min(1.0, self.progress)) * 100)
 
+    @property
+    def progress_shown(self) -> str:
+        """Progress as every page and report prints it: the bar's 0–100 %, saying so when the
+        KPI moved away from the target (a negative share would read as nonsense), "–" unmeasured."""
+        if self.progress is None:
+            return "–"
+        if self.progress < 0:
+            return f"{self.progress_percent} %, worse than the baseline"
+        return f"{self.progress_percent} %"
+
+    @property
+    def expected_shown(self) -> str:
+        """The share of the goal's time gone, as printed beside the progress."""
+        return f"{round(self.expected * 100)} %"
+
 
 def target_for(goal: MetricGoal, baseline: float | None) -> float | None:
     """The goal's target in the KPI's unit (rates as 0..1)."""

@@ -28,6 +28,7 @@ from app.metrics.kpis import (
     complaint_category_counts,
     complaint_figures,
     cost_of_poor_quality,
+    first_partial_week,
     nonconformities_by_rpn_band,
     root_cause_category_counts,
     weekly_complaint_counts,
@@ -344,6 +345,10 @@ def dashboard(scope: Scope, control_process_name: str = "all processes") -> Dash
     )
 
 
+# The c-chart table's verdict for a week not over yet or cut short by the period's end.
+PARTIAL_WEEK = "partial week, not judged"
+
+
 def _dashboard(scope: Scope, control_process_name: str) -> Dashboard:
     previous = scope.previous()
     current, prior = figures(scope), figures(previous)
@@ -354,8 +359,9 @@ def _dashboard(scope: Scope, control_process_name: str) -> Dashboard:
     cause_bars = pareto(root_cause_category_counts(scope))
     weekly = weekly_complaint_counts(scope)
     counts = [count for _, count in weekly]
-    limits = c_chart_limits(counts)
-    points = c_chart(counts, limits)
+    whole_weeks = first_partial_week(scope)
+    limits = c_chart_limits(counts[:whole_weeks])
+    points = c_chart(counts, limits, partial_from=whole_weeks)
     week_labels = [start.strftime("%d %b") for start, _ in weekly]
     ageing = capa_ageing(scope)
 
@@ -394,7 +400,7 @@ def _dashboard(scope: Scope, control_process_name: str) -> Dashboard:
                     f"{limits.centre:.2f}",
                     f"{limits.upper:.2f}",
                     f"{limits.lower:.2f}",
-                    "yes" if point.out_of_control else "",
+                    PARTIAL_WEEK if point.partial else "yes" if point.out_of_control else "",
                 )
                 for (start, _), point in zip(weekly, points, strict=True)
             ],

@@ -16,8 +16,13 @@ from typing import Any
 from app.core.errors import NotFound, ServiceError
 
 # Modules that register jobs when imported (a later job adds its module here).
-JOB_MODULES = ("app.scheduler.jobs", "app.reports.archive", "app.tasks.jobs")
-JOB_MODULES = ("app.scheduler.jobs", "app.reports.archive", "app.audit.jobs", "app.backups.jobs")
+JOB_MODULES = (
+    "app.scheduler.jobs",
+    "app.reports.archive",
+    "app.tasks.jobs",
+    "app.audit.jobs",
+    "app.backups.jobs",
+)
 
 
 @dataclass(frozen=True)

@@ -66,3 +66,18 @@ def test_the_bar_that_crosses_eighty_percent_is_vital() -> None:
 def test_pareto_of_nothing_is_empty() -> None:
     assert pareto([]) == []
     assert pareto([("a", 0)]) == []
+
+
+def test_a_partial_period_is_drawn_but_never_judged_nor_counted_in_the_limits() -> None:
+    # Ten whole weeks of 25 (centre 25, lower limit 10) and this week, two days in, with 3: a
+    # whole week of 3 would be out of control; the partial one is not, and it leaves the limits.
+    points = c_chart([25] * 10 + [3], partial_from=10)
+    assert [point.partial for point in points] == [False] * 10 + [True]
+    assert not any(point.out_of_control for point in points)
+    assert c_chart([25] * 10 + [3])[-1].out_of_control  # judged as a whole week, it would be
+
+
+def test_a_partial_period_breaks_no_run_above_the_centre() -> None:
+    limits = c_chart_limits([4] * 20)
+    points = c_chart([5] * 7 + [9], limits, partial_from=7)
+    assert not any(point.out_of_control for point in points)

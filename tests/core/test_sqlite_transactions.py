@@ -77,7 +77,7 @@ def _a_writer_gets_in(app) -> bool:
     ("path", "slow_part"),
     [
         ("/?period=90", "app.metrics.services.capa_ageing"),
-        ("/audit/verify", "app.audit.services.verify_chain"),
+        ("/audit/verify", "app.audit.checkpoints.verify_chain"),
         (
             "/reports/audit-trail.pdf?date_from=2000-01-01&date_to=2099-12-31",
             "reports.audit_extract.verify_chain",

@@ -275,3 +275,13 @@ def test_percentiles_through_the_histogram_equal_sorting_every_value(session, sh
         ):
             expected = _exact(resolutions, fraction)
             assert found == (None if expected is None else pytest.approx(expected / 86400))
+
+
+def test_the_weeks_not_over_or_cut_short_are_partial() -> None:
+    first_partial_week = kpis.first_partial_week
+    ten_days = Scope.between(date(2026, 3, 1), date(2026, 3, 10))  # a week and three days
+    assert first_partial_week(ten_days, now=datetime(2026, 4, 1, tzinfo=UTC)) == 1
+    two_weeks = Scope.between(date(2026, 3, 1), date(2026, 3, 14))
+    assert first_partial_week(two_weeks, now=datetime(2026, 4, 1, tzinfo=UTC)) == 2
+    # Nine days into the same two weeks, the second is still running.
+    assert first_partial_week(two_weeks, now=datetime(2026, 3, 10, 12, tzinfo=UTC)) == 1

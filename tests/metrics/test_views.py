@@ -286,3 +286,13 @@ def test_a_lead_changes_a_goal_and_the_change_is_audited(client, login, app) -> 
     stale = client.post(f"/goals/{goal_id}/edit", data={**data, "target_value": "30"})
     assert stale.status_code == 422  # the form's version is now out of date
     assert "changed by someone else" in stale.get_data(as_text=True)
+
+
+def test_the_running_week_is_shown_as_partial_and_not_judged(client, login, loop) -> None:
+    # 30 days up to today: four whole weeks and yesterday with today, still running.
+    login("auditor")
+    csv = client.get("/dashboard/weekly-complaints.csv?period=30").get_data(as_text=True)
+    rows = csv.lstrip("\ufeff").splitlines()[1:]
+    assert len(rows) == 5
+    assert rows[-1].endswith(',"partial week, not judged"')
+    assert not any("partial" in row for row in rows[:-1])

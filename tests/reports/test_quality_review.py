@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -122,7 +122,7 @@ def test_the_pack_shows_the_periods_kpis_charts_capas_signals_and_goals(
     # The goal: baseline 1 complaint, target 0.8, current 5 → off track.
     assert "Customers get their problem solved fast" in flat and "Refund desk triage" in flat
     assert "Customers get their problem solved fast Refund desk triage Complaints" in flat
-    assert "5 -2000 % (expected 8 %) Off track 2026-06-30" in flat
+    assert "5 0 %, worse than the baseline (expected 8 %) Off track 2026-06-30" in flat
     # The attached data carries the same numbers, and its hash is the footer's.
     name, contents = pdf.attachment()
     assert name == f"{response.headers['X-Report-Id']}.json"
@@ -234,3 +234,57 @@ def test_a_running_period_is_read_as_of_today(session) -> None:
     assert len(report.data["weekly_complaints"]["weeks"]) == 2  # no weeks yet to come
     assert set(report.charts) == {"complaint-categories", "root-causes", "weekly-complaints"}
     assert all(svg.startswith("<svg") for svg in report.charts.values())
+
+
+def test_the_packs_last_short_week_is_shown_apart_and_not_judged(client, login, committed) -> None:
+    # 1–10 March: the week from 8 March has three days, so it is drawn apart and never flagged,
+    # however low its count.
+    committed(build_review_data)
+    login("auditor")
+    pdf = read_pdf(client.get(PACK_URL).data)
+    weeks = pdf.data()["weekly_complaints"]["weeks"]
+    assert [(week["week_from"], week["partial"]) for week in weeks] == [
+        ("2026-03-01", False),
+        ("2026-03-08", True),
+    ]
+    assert not weeks[1]["out_of_control"]
+    assert "Partial, not judged: week from 2026-03-08 (0)" in pdf.flat
+
+
+def test_the_pack_and_the_dashboard_print_the_same_goal_progress(client, login, committed) -> None:
+    # The dataset moved so that its 10 March is today: the pack for the last ten days and the
+    # dashboard measure the goal on the same day, and must print the same progress.
+    today = utcnow().date()
+    shift = timedelta(days=(today - date(2026, 3, 10)).days)
+
+    def build() -> None:
+        dataset.build(shift)
+        owner = users.create_user("quality_lead")
+        objective = objectives.create_objective(
+            title="Fewer complaints", owner_id=owner.id, principle_ids=[1]
+        )
+        initiative = objectives.create_initiative(
+            objective, title="Billing fixes", owner_id=owner.id, principle_ids=[1]
+        )
+        objectives.create_goal(
+            initiative,
+            kpi="complaints",
+            baseline_start=date(2026, 2, 19) + shift,
+            baseline_end=date(2026, 2, 28) + shift,
+            target_kind="relative",
+            target_value="20",
+            deadline=today + timedelta(days=100),
+            owner_id=owner.id,
+        )
+
+    committed(build)
+    login("auditor")
+    first = (today - timedelta(days=9)).isoformat()
+    pack = read_pdf(
+        client.get(f"/reports/quality-review.pdf?date_from={first}&date_to={today}").data
+    )
+    shown = pack.data()["objectives"][0]["goal"]["progress_shown"]
+    assert shown == "0 %, worse than the baseline"  # 1 complaint before, 5 now
+    page = client.get("/").get_data(as_text=True)  # the dashboard's objectives progress
+    assert f"{shown} ·" in page
+    assert "-2000 %" not in page and "-2000 %" not in pack.flat

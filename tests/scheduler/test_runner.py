@@ -138,3 +138,16 @@ def test_manual_runs_do_not_take_scheduled_slots(probe) -> None:
     assert manual.trigger == JobTrigger.MANUAL
     assert len(run_due_jobs(T0 + timedelta(hours=1))) == 1
     assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+def test_the_readmes_job_table_lists_every_registered_job() -> None:
+    # A job module left out of the registry never runs; a job left out of the table is unknown.
+    import re
+    from pathlib import Path
+
+    from app.scheduler.registry import registered_jobs
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("## Scheduled reviews", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `([a-z-]+)` \|", section, re.M))
+    assert {job.name for job in registered_jobs()} == listed
