@@ -6,7 +6,10 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install install-dev migrate seed test test-sqlite test-postgres lint format bench clean
+# axe-core (npm, pinned in tests/browser/package.json) for the browser tests' accessibility checks.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+.PHONY: run install install-dev install-browser migrate seed test test-sqlite test-postgres lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +25,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
+
+$(AXE): tests/browser/package.json
+	npm install --prefix tests/browser --no-package-lock --no-audit --no-fund --loglevel=error
+	touch $@
+
+install-browser: $(AXE)
 
 migrate: install
 	$(FLASK) db upgrade
@@ -45,10 +54,10 @@ format: install-dev
 PYTEST_WORKERS ?= 2
 PYTEST_RUN = $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser" && $(BIN)/pytest -p no:xdist -m browser
 
-test-sqlite: install-dev
+test-sqlite: install-dev install-browser
 	env -u TEST_DATABASE_URL sh -c '$(PYTEST_RUN)'
 
-test-postgres: install-dev
+test-postgres: install-dev install-browser
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== PostgreSQL run: $$TEST_DATABASE_URL"; \
 		sh -c '$(PYTEST_RUN)'; \
@@ -62,4 +71,4 @@ bench: install-dev
 	$(BIN)/python -m tests.benchmarks.run_all
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/browser/node_modules

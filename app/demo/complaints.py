@@ -19,6 +19,13 @@ CHANNELS = ["phone", "email", "web_form", "chat", "social_media", "in_person", "
 CHANNEL_WEIGHTS = [35, 25, 15, 12, 6, 3, 2, 2]
 SEVERITIES = ["low", "medium", "high", "critical"]
 SEVERITY_WEIGHTS = [40, 40, 15, 5]
+# Complaints are grouped into fortnights for the nonconformities they raise, so the loop's records
+# (and every dashboard window) are spread over the whole year, up to today.
+PERIOD_DAYS = 14
+PERIODS = -(-DAYS // PERIOD_DAYS)
+# One customer in QUIET_EVERY never complains: the financial case compares complainants with
+# customers who had no failure, and needs enough of those.
+QUIET_EVERY = 4
 
 
 def _pair_weights(ctx: SeedContext) -> tuple[list[tuple[int, int]], np.ndarray]:
@@ -72,7 +79,8 @@ def _ensure_customers(ctx: SeedContext, wanted: int, result: LoopSeedResult) -> 
                 "segment": "consumer" if ctx.rng.random() < 0.85 else "small_business",
                 "annual_value": Decimal(ctx.rng.randint(300, 3_000)),
                 "customer_since": date(2010 + ctx.rng.randint(0, 15), ctx.rng.randint(1, 12), 1),
-                "active": True,
+                # One quiet customer in ten has left.
+                "active": bool(customer_id % QUIET_EVERY or (customer_id // QUIET_EVERY) % 10),
                 "version": 1,
                 **stamps(ctx, ctx.now),
             }
@@ -88,8 +96,9 @@ def seed_complaints(
     ctx: SeedContext, count: int, result: LoopSeedResult, progress: Callable[[int], None]
 ) -> dict[tuple[int, int], list[tuple[int, datetime]]]:
     """Insert the complaints day by day (so references run in date order); returns, per
-    (pair, month), up to 20 complaint ids and dates for nonconformities to link."""
+    (pair, fortnight of the year), up to 20 complaint ids and dates for nonconformities to link."""
     _ensure_customers(ctx, max(20, count // 10), result)
+    complainants = [c for c in ctx.customers if c % QUIET_EVERY] or ctx.customers
     rng = ctx.rng
     generator = np.random.default_rng(rng.randrange(2**32))
     per_day = generator.multinomial(count, _day_weights(ctx))
@@ -112,10 +121,10 @@ def seed_complaints(
         chosen = generator.choice(len(pairs), size=int(day_count), p=pair_weights[day_index])
         for offset, pair_index in zip(seconds, chosen, strict=True):
             received = datetime.combine(day, time(), tzinfo=UTC) + timedelta(seconds=int(offset))
-            complaint = _complaint_row(ctx, received, pairs[int(pair_index)])
+            complaint = _complaint_row(ctx, received, pairs[int(pair_index)], complainants)
             complaints.append(complaint)
             actions.extend(_recovery_rows(ctx, complaint))
-            bucket = buckets.setdefault((int(pair_index), received.month), [])
+            bucket = buckets.setdefault((int(pair_index), day_index // PERIOD_DAYS), [])
             if len(bucket) < 20:
                 bucket.append((complaint["id"], received))
             done += 1
@@ -135,7 +144,9 @@ def _flush_complaints(ctx, complaints, actions, result: LoopSeedResult) -> None:
     result.recovery_actions += len(actions)
 
 
-def _complaint_row(ctx: SeedContext, received: datetime, pair: tuple[int, int]) -> dict:
+def _complaint_row(
+    ctx: SeedContext, received: datetime, pair: tuple[int, int], complainants: list[int]
+) -> dict:
     rng = ctx.rng
     status = _status_for_age(rng, (ctx.now - received).total_seconds() / 86400)
     first_response = resolved = closed = None
@@ -171,7 +182,7 @@ def _complaint_row(ctx: SeedContext, received: datetime, pair: tuple[int, int]) 
         "severity": rng.choices(SEVERITIES, SEVERITY_WEIGHTS)[0],
         "status": status,
         "product_or_service": rng.choice(["Broadband", "TV", "Mobile", "Home phone"]),
-        "customer_id": rng.choice(ctx.customers) if rng.random() < 0.8 else None,
+        "customer_id": rng.choice(complainants) if rng.random() < 0.8 else None,
         "process_id": pair[0],
         "category_id": category,
         "reporter_id": rng.choice(ctx.staff),

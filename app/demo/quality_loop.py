@@ -11,8 +11,8 @@ weekends and winter busier than summer. Every seeded record gets its own `create
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -26,7 +26,7 @@ from app.capa.models import (
     capa_principle,
     capa_root_cause,
 )
-from app.demo.complaints import TITLES, seed_complaints
+from app.demo.complaints import PERIODS, TITLES, seed_complaints
 from app.demo.context import (
     LoopSeedResult,
     SeedContext,
@@ -79,13 +79,24 @@ def _seed_nonconformities(
     complaint_count: int,
     result: LoopSeedResult,
 ) -> None:
-    """One nonconformity per busy (pair, month), the busiest first, about one per 250 complaints;
-    each linked to complaints of its bucket and, when old enough, analysed and acted on."""
-    wanted = max(12, complaint_count // 250) if complaint_count else 0
-    busiest = sorted(buckets.items(), key=lambda item: -len(item[1]))[:wanted]
+    """Nonconformities from the busiest (pair, fortnight) buckets, about one per 250 complaints
+    and at least one a fortnight: every fortnight's busiest bucket first, then every fortnight's
+    second, and so on. So the loop runs all year up to today, and any window of the dashboard
+    holds records at every stage (detected, analysed, verified, closed). Each is linked to the
+    complaints of its bucket and, when old enough, analysed and acted on."""
+    wanted = max(PERIODS, complaint_count // 250) if complaint_count else 0
+    by_period: dict[int, list[tuple[tuple[int, int], list[tuple[int, datetime]]]]] = {}
+    for key, members in buckets.items():
+        by_period.setdefault(key[1], []).append((key, members))
+    ranked = []
+    for period, entries in by_period.items():
+        entries.sort(key=lambda item: (-len(item[1]), item[0]))
+        ranked.extend((rank, period, entry) for rank, entry in enumerate(entries))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    chosen = [entry for _, _, entry in ranked[:wanted]]
     rows: dict[str, list[dict]] = {}
     principles = list(range(1, 9))
-    for (pair_index, _month), members in sorted(busiest, key=lambda item: item[1][0][1]):
+    for (pair_index, _period), members in sorted(chosen, key=lambda item: item[1][0][1]):
         process_id = ctx.processes[pair_index // len(ctx.categories)]
         category_id = ctx.categories[pair_index % len(ctx.categories)]
         detected = max(received for _, received in members) + timedelta(hours=6)
@@ -157,6 +168,47 @@ def _links(ctx: SeedContext, rows: dict[str, list[dict]]) -> dict[type, dict[int
     return by_owner
 
 
+@dataclass(frozen=True)
+class CapaTimeline:
+    """When a seeded CAPA was planned, implemented, checked and closed, and where it stands now:
+    the status follows from the dates, so every record's status matches its timestamps."""
+
+    status: str
+    planned: datetime
+    implemented: datetime | None
+    checked: datetime | None
+    passed: bool
+    closed: datetime | None
+
+
+def _capa_timeline(ctx: SeedContext, detected: datetime, first: bool) -> CapaTimeline:
+    """The first CAPA of a nonconformity is never stalled and passes its check (so every
+    window of the dashboard has verified and closed CAPAs); a later one may stall in progress
+    or fail its check. Implementation takes 10–55 days against a 45-day due date, so some are
+    late; the check is 31 days after implementation, closure 3–14 days after a passed check."""
+    rng = ctx.rng
+    planned = detected + timedelta(days=4)
+    implemented = planned + timedelta(days=rng.randint(10, 55))
+    checked = implemented + timedelta(days=31)
+    closed = checked + timedelta(days=rng.randint(3, 14))
+    stalled = rng.random() < 0.15 and not first
+    passed = first or rng.random() < 0.7
+    now = ctx.now
+    if now < planned + timedelta(days=2):
+        return CapaTimeline("planned", planned, None, None, False, None)
+    if stalled or now < implemented:
+        return CapaTimeline("in_progress", planned, None, None, False, None)
+    if now < implemented + timedelta(days=7):
+        return CapaTimeline("implemented", planned, implemented, None, False, None)
+    if now < checked:
+        return CapaTimeline("verifying", planned, implemented, None, False, None)
+    if not passed:
+        return CapaTimeline("ineffective", planned, implemented, checked, False, None)
+    if now < closed:
+        return CapaTimeline("effective", planned, implemented, checked, True, None)
+    return CapaTimeline("closed", planned, implemented, checked, True, closed)
+
+
 def _nonconformity_rows(ctx, rows, members, process_id, category_id, detected, principles) -> None:
     rng = ctx.rng
     age = (ctx.now - detected).days
@@ -164,14 +216,17 @@ def _nonconformity_rows(ctx, rows, members, process_id, category_id, detected, p
     owner = rng.choice(ctx.leads)
     analysed = age > 10
     capa_count = rng.randint(1, 2) if analysed else 0
-    capa_statuses = [_capa_status_for_age(rng, age) for _ in range(capa_count)]
+    timelines = [_capa_timeline(ctx, detected, index == 0) for index in range(capa_count)]
+    statuses = [timeline.status for timeline in timelines]
+    closed_at = None
     if not analysed:
         nc_status = "open" if age < 3 else "contained"
-    elif all(status == "closed" for status in capa_statuses):
-        nc_status = "closed"
-    elif all(
-        status in ("implemented", "verifying", "effective", "closed") for status in capa_statuses
+    elif all(status == "closed" for status in statuses) and (
+        max(timeline.closed for timeline in timelines) + timedelta(days=1) <= ctx.now
     ):
+        nc_status = "closed"
+        closed_at = max(timeline.closed for timeline in timelines) + timedelta(days=1)
+    elif all(status in ("implemented", "verifying", "effective", "closed") for status in statuses):
         nc_status = "verifying"
     else:
         nc_status = "action_planned"
@@ -195,7 +250,7 @@ def _nonconformity_rows(ctx, rows, members, process_id, category_id, detected, p
             "detection": detection,
             "containment_action": "Affected customers contacted; workaround published.",
             "contained_at": detected + timedelta(hours=8) if nc_status != "open" else None,
-            "closed_at": detected + timedelta(days=age * 0.8) if nc_status == "closed" else None,
+            "closed_at": closed_at,
             "cancel_reason": "",
             "version": 1,
             **stamps(ctx, detected),
@@ -207,8 +262,8 @@ def _nonconformity_rows(ctx, rows, members, process_id, category_id, detected, p
     if not analysed:
         return
     root_cause_ids = _analysis_rows(ctx, rows, nc_id, owner, detected)
-    for status in capa_statuses:
-        _capa_rows(ctx, rows, nc_id, root_cause_ids, owner, detected, status, principles)
+    for timeline in timelines:
+        _capa_rows(ctx, rows, nc_id, root_cause_ids, owner, timeline, principles)
 
 
 def _analysis_rows(ctx, rows, nc_id, owner, detected) -> list[int]:
@@ -268,23 +323,13 @@ def _analysis_rows(ctx, rows, nc_id, owner, detected) -> list[int]:
     return cause_ids
 
 
-def _capa_status_for_age(rng: random.Random, age_days: int) -> str:
-    if age_days > 120:
-        return rng.choices(["closed", "effective", "ineffective"], [80, 10, 10])[0]
-    if age_days > 45:
-        return rng.choices(["verifying", "implemented", "closed", "in_progress"], [30, 30, 25, 15])[
-            0
-        ]
-    return rng.choices(["planned", "in_progress", "implemented"], [40, 45, 15])[0]
-
-
-def _capa_rows(ctx, rows, nc_id, root_cause_ids, owner, detected, status, principles) -> None:
+def _capa_rows(ctx, rows, nc_id, root_cause_ids, owner, timeline: CapaTimeline, principles):
     rng = ctx.rng
     capa_id = ctx.take_id("capa")
-    planned = detected + timedelta(days=4)
+    planned = timeline.planned
+    status = timeline.status
     dimension = "employee" if rng.random() < 0.3 else "process"
-    implemented = planned + timedelta(days=rng.randint(10, 40))
-    is_implemented = status in ("implemented", "verifying", "effective", "closed", "ineffective")
+    is_implemented = timeline.implemented is not None
     capa_owner = rng.choice(ctx.staff)
     if status in ("effective", "closed"):
         capa_owner = owner_leaving_a_signer(ctx, capa_owner)  # signed by another quality lead
@@ -300,11 +345,9 @@ def _capa_rows(ctx, rows, nc_id, root_cause_ids, owner, detected, status, princi
             "owner_id": capa_owner,
             "due_date": (planned + timedelta(days=45)).date(),
             "cost": Decimal(rng.randint(200, 8_000)),
-            "implemented_at": min(implemented, ctx.now) if is_implemented else None,
+            "implemented_at": timeline.implemented,
             "implemented_by_id": capa_owner if is_implemented else None,
-            "closed_at": min(implemented + timedelta(days=60), ctx.now)
-            if status == "closed"
-            else None,
+            "closed_at": timeline.closed,
             "follow_up_of_id": None,
             "version": 1,
             **stamps(ctx, planned),
@@ -336,13 +379,10 @@ def _capa_rows(ctx, rows, nc_id, root_cause_ids, owner, detected, status, princi
                 }
             )
     if status in ("verifying", "effective", "closed", "ineffective"):
-        result = (
-            "failed"
-            if status == "ineffective"
-            else "pending"
-            if status == "verifying"
-            else "passed"
-        )
+        implemented = timeline.implemented
+        result = "passed" if timeline.passed else "failed"
+        if timeline.checked is None:
+            result = "pending"
         automatic = rng.random() < 0.6
         rows.setdefault("effectiveness_check", []).append(
             {
@@ -355,9 +395,7 @@ def _capa_rows(ctx, rows, nc_id, root_cause_ids, owner, detected, status, princi
                 "result": result,
                 "evidence": "" if result == "pending" else f"Check {result} on the recorded data.",
                 "checked_by_id": owner if result != "pending" else None,
-                "checked_at": min(implemented + timedelta(days=31), ctx.now)
-                if result != "pending"
-                else None,
+                "checked_at": timeline.checked,
                 "version": 1,
                 **stamps(ctx, implemented),
             }

@@ -113,3 +113,21 @@ class CategoryForm(FlaskForm):
 
 class EditCategoryForm(CategoryForm):
     version = HiddenField()
+
+
+class CustomerFilterForm(FlaskForm):
+    """The customer list's filters. A GET form: no CSRF token, the filters live in the URL."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField("Search", validators=[Optional(), Length(max=200)])
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("", "Any"),
+            SelectChoice("active", "Active"),
+            SelectChoice("inactive", "Inactive"),
+        ],
+        validators=[Optional()],
+    )

@@ -57,8 +57,22 @@ def list_processes() -> list[Process]:
     )
 
 
-def customers_query() -> Select[tuple[Customer]]:
-    return select(Customer).order_by(Customer.active.desc(), Customer.name)
+def customers_query(text: str = "", status: str = "") -> Select[tuple[Customer]]:
+    """Customers for the list: active first, by name; `text` narrows to a name or external id
+    containing it (any case), `status` ("active" or "inactive") to one status."""
+    statement = select(Customer).order_by(Customer.active.desc(), Customer.name, Customer.id)
+    wanted = (text or "").strip()[:200].lower()
+    if wanted:
+        statement = statement.where(_customer_matches(wanted))
+    if status in ("active", "inactive"):
+        statement = statement.where(Customer.active.is_(status == "active"))
+    return statement
+
+
+def _customer_matches(wanted: str):
+    return func.lower(Customer.name).contains(wanted, autoescape=True) | func.lower(
+        func.coalesce(Customer.external_id, "")
+    ).contains(wanted, autoescape=True)
 
 
 def assignable_owners(current_owner_id: int | None = None) -> list[User]:
@@ -407,10 +421,7 @@ def search_customers(text: str, limit: int = CUSTOMER_SEARCH_LIMIT) -> tuple[lis
     wanted = (text or "").strip()[:200].lower()
     statement = select(Customer).where(Customer.active.is_(True))
     if wanted:
-        statement = statement.where(
-            func.lower(Customer.name).contains(wanted, autoescape=True)
-            | func.lower(func.coalesce(Customer.external_id, "")).contains(wanted, autoescape=True)
-        )
+        statement = statement.where(_customer_matches(wanted))
     found = list(
         db.session.scalars(statement.order_by(Customer.name, Customer.id).limit(limit + 1))
     )

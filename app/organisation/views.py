@@ -21,6 +21,7 @@ from app.extensions import db
 from app.organisation import services
 from app.organisation.forms import (
     CategoryForm,
+    CustomerFilterForm,
     CustomerForm,
     EditCategoryForm,
     EditCustomerForm,
@@ -180,14 +181,20 @@ def process_edit(process_id: int) -> FormPage:
 
 @blueprint.route("/customers")
 @requires(Permission.ORGANISATION_VIEW)
-def customer_list() -> str:
+def customer_list() -> tuple[str, int]:
+    form = CustomerFilterForm(request.args)
+    args = {key: value for key, value in request.args.items() if key != "page" and value}
+    if request.args and not form.validate():
+        return render_template(
+            "organisation/customer_list.html", form=form, page=None, args=args
+        ), 422
     page = paginate(
         db.session,
-        services.customers_query(),
+        services.customers_query(form.q.data or "", form.status.data or ""),
         parse_page_number(request.args.get("page")),
         current_app.config["PAGE_SIZE"],
     )
-    return render_template("organisation/customer_list.html", page=page)
+    return render_template("organisation/customer_list.html", form=form, page=page, args=args), 200
 
 
 @blueprint.route("/customers/search.json")

@@ -17,7 +17,7 @@ def test_auditor_filters_the_log_by_action_and_actor(app, client, login):
     login("auditor")
     page = client.get("/audit?action=create&actor=system:importer").get_data(as_text=True)
     assert "Event site 0" in page and "Event site 1" in page
-    assert "2 in all" in page
+    assert "2 events matching the filters" in page
     nothing = client.get("/audit?action=delete&actor=system:importer").get_data(as_text=True)
     assert "No events match these filters." in nothing
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -64,9 +65,10 @@ class LiveServer:
             return user
 
 
-@pytest.fixture(scope="session")
-def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
-    app = databases.new_migrated_app(WTF_CSRF_ENABLED=True)
+@contextmanager
+def serving(app: Flask) -> Iterator[LiveServer]:
+    """Serve `app` over HTTP on a free port (with its background tasks run as a scheduler would
+    run them) until the block ends."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
@@ -85,6 +87,12 @@ def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
         with app.app_context():
             db.session.remove()
             app.extensions["loop_db"].engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(databases: DatabaseFactory) -> Iterator[LiveServer]:
+    with serving(databases.new_migrated_app(WTF_CSRF_ENABLED=True)) as server:
+        yield server
 
 
 def _run_tasks(app: Flask, stop: threading.Event) -> None:
@@ -126,13 +134,11 @@ def is_policy_violation(text: str) -> bool:
     return "Content Security Policy" in text or "Content-Security-Policy" in text
 
 
-@pytest.fixture()
-def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
-    """A fresh browser context (no cookies) per test, its pages addressed relative to the server.
-
-    A script error or a Content-Security-Policy violation on any page the test opens fails it.
-    """
-    context = browser.new_context(base_url=live_server.url)
+@contextmanager
+def browsing(browser: Any, url: str) -> Iterator[Any]:
+    """A fresh browser context (no cookies) whose pages are addressed relative to `url`; a script
+    error or a Content-Security-Policy violation on any page it opens fails the test."""
+    context = browser.new_context(base_url=url)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
     tab = context.new_page()
@@ -151,3 +157,36 @@ def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
     finally:
         context.close()
     assert not problems, "the browser reported problems:\n" + "\n".join(problems)
+
+
+@pytest.fixture()
+def page(browser: Any, live_server: LiveServer) -> Iterator[Any]:
+    """A fresh browser context (no cookies) per test, its pages addressed relative to the server.
+
+    A script error or a Content-Security-Policy violation on any page the test opens fails it.
+    """
+    with browsing(browser, live_server.url) as tab:
+        yield tab
+
+
+@pytest.fixture(scope="session")
+def site_server(databases: DatabaseFactory) -> Iterator[tuple[LiveServer, Any]]:
+    """A server of its own with every page's records behind it (tests/browser/site_map.py), for
+    the tests that walk all pages: its records never show up in the other tests' lists and
+    figures, whatever order the tests run in."""
+    from tests.browser.site_map import seed_site
+
+    with serving(databases.new_migrated_app(WTF_CSRF_ENABLED=True)) as server:
+        yield server, seed_site(server)
+
+
+@pytest.fixture()
+def site(site_server: tuple[LiveServer, Any]) -> Any:
+    return site_server[1]
+
+
+@pytest.fixture()
+def site_page(browser: Any, site_server: tuple[LiveServer, Any]) -> Iterator[Any]:
+    """Like `page`, on the site server."""
+    with browsing(browser, site_server[0].url) as tab:
+        yield tab
