@@ -42,7 +42,7 @@ from app.audits.workflow import (
 )
 from app.core.audit import audit_reason
 from app.core.db import ensure_current_version, flush_or_refuse_stale, utcnow
-from app.core.errors import ServiceError
+from app.core.errors import NotPermitted, ServiceError
 from app.core.permissions import Permission, Role, role_can
 from app.core.references import next_reference
 from app.core.signatures import Signature, SignatureMeaning
@@ -74,10 +74,6 @@ CHECKLIST_STATES = frozenset(
     {AuditStatus.PLANNED, AuditStatus.IN_PREPARATION, AuditStatus.IN_PROGRESS}
 )
 PLANNING_STATES = frozenset({AuditStatus.PLANNED, AuditStatus.IN_PREPARATION})
-
-
-class NotPermitted(ServiceError):
-    """The user may not make this change at all (views answer 403)."""
 
 
 # --- who may do what -------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from app.audits.programme import MONTHS, programme_overview
 from app.audits.workflow import AUDIT_WORKFLOW, unexcepted_conflicts
 from app.core.db import utcnow
 from app.core.errors import ServiceError, StaleRecord
-from app.core.forms import apply_service_error, form_status, select_choices
+from app.core.forms import apply_service_error, form_status, refuse_if_not_permitted, select_choices
 from app.core.permissions import Permission, requires
 from app.core.signatures import changed_after_signature
 from app.extensions import db
@@ -46,12 +46,6 @@ def _audit_or_404(reference: str) -> Audit:
     if audit is None:
         abort(404)
     return audit
-
-
-def _refuse_if_not_permitted(error: ServiceError) -> None:
-    if isinstance(error, services.NotPermitted):
-        db.session.rollback()
-        abort(403, description=error.message)
 
 
 def _require_plan() -> None:
@@ -108,7 +102,7 @@ def programme_new() -> FormPage:
                 user=current_user,
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             apply_service_error(form, error)
         else:
             flash(f"Created the {created.title}.", "success")
@@ -164,7 +158,7 @@ def audit_new() -> FormPage:
         try:
             audit = services.plan_audit(chosen, user=current_user, **_plan_values(form))
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             apply_service_error(form, error)
         else:
             flash(f"Planned the audit {audit.reference}.", "success")
@@ -202,7 +196,7 @@ def audit_edit(reference: str) -> FormPage:
                 **_plan_values(form),
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             stale = isinstance(error, StaleRecord)
             apply_service_error(form, error)
         else:
@@ -282,7 +276,7 @@ def audit_transition(reference: str) -> Response | tuple[str, int]:
                 expected_version=form.version.data or "",
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             stale = isinstance(error, StaleRecord)
             apply_service_error(form, error)
         else:
@@ -309,7 +303,7 @@ def audit_exception(reference: str) -> Response | tuple[str, int]:
                 audit, form.justification.data, user=current_user
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             apply_service_error(form, error)
         else:
             flash("Recorded the justified exception to auditor independence.", "success")
@@ -330,7 +324,7 @@ def checklist_add(reference: str) -> Response | tuple[str, int]:
         try:
             added = services.add_checklist(audit, form.template_id.data, user=current_user)
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             apply_service_error(form, error)
         else:
             flash(f"Added {len(added)} checklist questions.", "success")
@@ -358,7 +352,7 @@ def question_answer(reference: str, question_id: int) -> Response | tuple[str, i
                 user=current_user,
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             stale = isinstance(error, StaleRecord)
             apply_service_error(form, error)
         else:
@@ -388,7 +382,7 @@ def finding_add(reference: str) -> Response | tuple[str, int]:
                 user=current_user,
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             apply_service_error(form, error)
         else:
             flash(f"Recorded the finding {finding.reference}.", "success")
@@ -412,7 +406,7 @@ def finding_raise_nonconformity(reference: str, number: int) -> Response | tuple
     try:
         nc = services.raise_finding_nonconformity(finding, user=current_user)
     except ServiceError as error:
-        _refuse_if_not_permitted(error)
+        refuse_if_not_permitted(error)
         db.session.rollback()
         return _render_detail(audit, 422, finding_error=(number, error.message))
     flash(
@@ -439,7 +433,7 @@ def conclusion_save(reference: str) -> Response | tuple[str, int]:
                 user=current_user,
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             stale = isinstance(error, StaleRecord)
             apply_service_error(form, error)
         else:
@@ -481,7 +475,7 @@ def standard_new() -> Response | tuple[str, int]:
         try:
             standard = services.create_standard(form.code.data, form.title.data, user=current_user)
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             apply_service_error(form, error)
         else:
             flash(f"Added the standard {standard.code}.", "success")
@@ -501,7 +495,7 @@ def clause_add(standard_id: int) -> Response | tuple[str, int]:
                 standard, form.number.data, form.title.data, user=current_user
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             apply_service_error(form, error)
         else:
             flash(f"Added clause {clause.label} to {standard.code}.", "success")
@@ -525,7 +519,7 @@ def template_new() -> Response | tuple[str, int]:
                 user=current_user,
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             apply_service_error(form, error)
         else:
             flash(
@@ -551,7 +545,7 @@ def audit_sign(reference: str) -> Response | tuple[str, int]:
                 audit, current_user, form.password.data, form.meaning.data
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             apply_service_error(form, error)
         else:
             flash(

@@ -12,6 +12,10 @@ class ServiceError(Exception):
         self.field = field
 
 
+class NotPermitted(ServiceError):
+    """The user may not make this change at all (views answer 403, not a field error)."""
+
+
 class NotFound(ServiceError):
     """The record asked for does not exist."""
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from flask import abort
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
-from app.core.errors import ServiceError
+from app.core.errors import NotPermitted, ServiceError
 from app.extensions import db
+
+
+def refuse_if_not_permitted(error: ServiceError, *also: type[ServiceError]) -> None:
+    """Answer 403 with the refusal's message (after undoing the change) when the user may not act
+    at all: a `NotPermitted`, or one of the domain's own classes named in `also`."""
+    if isinstance(error, (NotPermitted, *also)):
+        db.session.rollback()
+        abort(403, description=error.message)
 
 
 def apply_service_error(form: FlaskForm, error: ServiceError) -> None:

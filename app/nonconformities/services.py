@@ -24,7 +24,7 @@ from app.accounts.services import sign_record
 from app.complaints.models import Complaint
 from app.complaints.workflow import COMPLAINT_WORKFLOW
 from app.core.db import all_or_nothing, ensure_current_version, flush_or_refuse_stale, utcnow
-from app.core.errors import ServiceError
+from app.core.errors import NotPermitted, ServiceError
 from app.core.listing import apply_sort
 from app.core.permissions import Permission, Role, role_can
 from app.core.references import next_reference
@@ -61,10 +61,6 @@ RPN_BAND_LABELS = {
 }
 
 RATING_FIELDS = {"severity": "Severity", "occurrence": "Occurrence", "detection": "Detection"}
-
-
-class NotPermitted(ServiceError):
-    """The user may not make this change at all (views answer 403)."""
 
 
 # --- who may change what ---------------------------------------------------------------------

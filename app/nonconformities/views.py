@@ -14,7 +14,7 @@ from app.complaints.models import Complaint
 from app.complaints.services import is_read_only as complaint_is_read_only
 from app.core.audit import AuditAction, record_event
 from app.core.errors import ServiceError, StaleRecord
-from app.core.forms import apply_service_error, form_status
+from app.core.forms import apply_service_error, form_status, refuse_if_not_permitted
 from app.core.listing import batched_rows
 from app.core.pagination import count_of, paginate, parse_page_number
 from app.core.permissions import Permission, requires
@@ -45,12 +45,6 @@ def _nonconformity_or_404(reference: str) -> Nonconformity:
     if nc is None:
         abort(404)
     return nc
-
-
-def _refuse_if_not_permitted(error: ServiceError) -> None:
-    if isinstance(error, services.NotPermitted):
-        db.session.rollback()
-        abort(403, description=error.message)
 
 
 # --- the list and its export -------------------------------------------------------------------
@@ -236,7 +230,7 @@ def nonconformity_new() -> FormPage:
                 user=current_user,
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             apply_service_error(form, error)
         else:
             flash(f"Raised the nonconformity {nc.reference}.", "success")
@@ -288,7 +282,7 @@ def nonconformity_edit(reference: str) -> FormPage:
                 user=current_user,
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             stale = isinstance(error, StaleRecord)
             apply_service_error(form, error)
         else:
@@ -369,7 +363,7 @@ def nonconformity_transition(reference: str) -> Response | tuple[str, int]:
                 expected_version=form.version.data or "",
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             stale = isinstance(error, StaleRecord)
             apply_service_error(form, error)
         else:
@@ -398,7 +392,7 @@ def nonconformity_close(reference: str) -> Response | tuple[str, int]:
                 expected_version=form.version.data or "",
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error)
             stale = isinstance(error, StaleRecord)
             apply_service_error(form, error)
         else:
@@ -428,7 +422,7 @@ def complaint_link(reference: str) -> Response | tuple[str, int]:
             try:
                 services.link_complaints(nc, [complaint.id], user=current_user)
             except ServiceError as error:
-                _refuse_if_not_permitted(error)
+                refuse_if_not_permitted(error)
                 apply_service_error(form, error)
             else:
                 flash(f"Linked the complaint {complaint.reference}.", "success")
@@ -450,7 +444,7 @@ def complaint_unlink(reference: str, complaint_reference: str) -> Response | tup
     try:
         services.unlink_complaint(nc, complaint.id, user=current_user)
     except ServiceError as error:
-        _refuse_if_not_permitted(error)
+        refuse_if_not_permitted(error)
         form = LinkComplaintForm(formdata=None)
         apply_service_error(form, error)
         return _render_detail(nc, 422, link_form=form)

@@ -10,9 +10,8 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.core.errors import ServiceError, StaleRecord
-from app.core.forms import apply_service_error
+from app.core.forms import apply_service_error, refuse_if_not_permitted
 from app.core.permissions import Permission, requires, role_can
-from app.extensions import db
 from app.nonconformities import services as nc_services
 from app.nonconformities.models import Nonconformity
 from app.rca import services
@@ -71,9 +70,7 @@ def _back_to(analysis: RootCauseAnalysis, anchor: str) -> Response:
 
 def _handle(form: FlaskForm, error: ServiceError) -> bool:
     """Show a refusal on `form`; 403 for a user who may not act. Returns whether it was stale."""
-    if isinstance(error, nc_services.NotPermitted):
-        db.session.rollback()
-        abort(403, description=error.message)
+    refuse_if_not_permitted(error)
     apply_service_error(form, error)
     return isinstance(error, StaleRecord)
 

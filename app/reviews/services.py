@@ -23,7 +23,7 @@ from app.capa import services as capa_services
 from app.capa.models import Capa
 from app.core.audit import canonical_json
 from app.core.db import all_or_nothing, ensure_current_version, flush_or_refuse_stale, utcnow
-from app.core.errors import ServiceError
+from app.core.errors import NotPermitted, ServiceError
 from app.core.permissions import Permission, Role, role_can
 from app.core.references import next_reference
 from app.core.signatures import Signature
@@ -39,10 +39,6 @@ TEXT_MAX_LENGTH = 10_000
 APPROVAL_PURPOSE = "management_review_minutes"
 REFERENCE_PREFIX = "MR"
 SECTION_KEYS = frozenset(key for key, _ in SECTIONS)
-
-
-class NotPermitted(ServiceError):
-    """The user may not make this change at all (views answer 403)."""
 
 
 def may_plan(user: Any) -> bool:

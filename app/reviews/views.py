@@ -15,7 +15,7 @@ from app.audit.services import history_of
 from app.capa import services as capa_services
 from app.core.charts import scoped_svg
 from app.core.errors import ServiceError, StaleRecord
-from app.core.forms import apply_service_error, form_status
+from app.core.forms import apply_service_error, form_status, refuse_if_not_permitted
 from app.core.permissions import Permission, requires
 from app.core.signatures import changed_after_signature
 from app.extensions import db
@@ -48,12 +48,6 @@ def _review_or_404(reference: str) -> ManagementReview:
 def _require_edit(review: ManagementReview) -> None:
     if not services.may_edit(current_user, review):
         abort(403)
-
-
-def _refuse_if_not_permitted(error: ServiceError) -> None:
-    if isinstance(error, services.NotPermitted | capa_services.NotAllowed):
-        db.session.rollback()
-        abort(403, description=error.message)
 
 
 def _ids(values: list[str] | None) -> list[int]:
@@ -93,7 +87,7 @@ def review_new() -> FormPage:
                 user=current_user,
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error, capa_services.NotAllowed)
             apply_service_error(form, error)
         else:
             flash(f"Scheduled the management review {review.reference}.", "success")
@@ -179,7 +173,7 @@ def review_edit(reference: str) -> FormPage:
                 user=current_user,
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error, capa_services.NotAllowed)
             stale = isinstance(error, StaleRecord)
             apply_service_error(form, error)
         else:
@@ -199,7 +193,7 @@ def review_hold(reference: str) -> Response | tuple[str, int]:
     try:
         services.hold_review(review, current_user, expected_version=form.version.data or "")
     except ServiceError as error:
-        _refuse_if_not_permitted(error)
+        refuse_if_not_permitted(error, capa_services.NotAllowed)
         apply_service_error(form, error)
         return _render_detail(review, 422, hold_form=form, stale=isinstance(error, StaleRecord))
     flash(f"{review.reference} is held: its inputs are frozen.", "success")
@@ -222,7 +216,7 @@ def note_save(reference: str) -> Response | tuple[str, int]:
                 user=current_user,
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error, capa_services.NotAllowed)
             apply_service_error(form, error)
         else:
             flash("Saved the note.", "success")
@@ -248,7 +242,7 @@ def output_add(reference: str) -> Response | tuple[str, int]:
                 user=current_user,
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error, capa_services.NotAllowed)
             apply_service_error(form, error)
         else:
             flash(f"Recorded {output.reference}.", "success")
@@ -278,7 +272,7 @@ def output_capa(reference: str, output_id: int) -> Response | tuple[str, int]:
                 output, kind=form.kind.data, principle_ids=form.principles.data, user=current_user
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error, capa_services.NotAllowed)
             apply_service_error(form, error)
         else:
             flash(f"{output.reference} is now the CAPA {capa.reference}.", "success")
@@ -294,7 +288,7 @@ def output_done(reference: str, output_id: int) -> Response | tuple[str, int]:
     try:
         services.complete_action(output, user=current_user)
     except ServiceError as error:
-        _refuse_if_not_permitted(error)
+        refuse_if_not_permitted(error, capa_services.NotAllowed)
         db.session.rollback()
         return _render_detail(review, 422, done_error=(output_id, error.message))
     flash(f"{output.reference} is done.", "success")
@@ -317,7 +311,7 @@ def review_approve(reference: str) -> Response | tuple[str, int]:
                 expected_version=form.version.data or "",
             )
         except ServiceError as error:
-            _refuse_if_not_permitted(error)
+            refuse_if_not_permitted(error, capa_services.NotAllowed)
             stale = isinstance(error, StaleRecord)
             apply_service_error(form, error)
         else:
