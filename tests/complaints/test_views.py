@@ -468,3 +468,15 @@ def test_the_assigned_contributor_works_the_complaint(client, login, make_user, 
     assert response.status_code == 422
     assert "Your role may not “Close” this complaint." in page_text(response)
     assert fetch(complaint.reference).status == ComplaintStatus.RESOLVED
+
+
+def test_each_open_workflow_button_says_which_state_it_moves_to(client, login, committed):
+    lead = login("quality_lead")
+    complaint = committed(new_complaint, lead)
+    html = client.get(detail_url(complaint)).get_data(as_text=True)
+    assert 'aria-describedby="effect-acknowledge">Acknowledge</button>' in html
+    assert 'data-testid="effect-acknowledge">Moves it to “acknowledged”.</div>' in html
+    assert 'data-testid="effect-resolve">Moves it to “resolved”.</div>' in html
+    # Every open button points at the line that says what it does.
+    described = re.findall(r'aria-describedby="effect-(\w+)"', html)
+    assert described and all(f'id="effect-{name}"' in html for name in described)
