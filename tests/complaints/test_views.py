@@ -480,3 +480,27 @@ def test_each_open_workflow_button_says_which_state_it_moves_to(client, login, c
     # Every open button points at the line that says what it does.
     described = re.findall(r'aria-describedby="effect-(\w+)"', html)
     assert described and all(f'id="effect-{name}"' in html for name in described)
+
+
+def test_the_long_forms_list_their_numbered_sections_above_them(client, login):
+    login("quality_lead")
+    for path, sections in (
+        (
+            "/complaints/new",
+            ["What happened", "Customer and where it belongs", "Account and assignee"],
+        ),
+        (
+            "/capa/new",
+            ["The action", "Owner, due date and cost", "TQM principles", "What it fixes"],
+        ),
+    ):
+        html = client.get(path).get_data(as_text=True)
+        index = re.search(r'data-testid="form-sections">(.*?)</ol>', html, re.S)
+        assert index, path
+        listed = re.findall(r'<a href="#([\w-]+)">(\d)\. ([^<]+)</a>', index.group(1))
+        assert [title for _, _, title in listed] == sections
+        for anchor, number, title in listed:  # each points at its section, numbered alike
+            assert re.search(
+                rf'<fieldset[^>]*id="{anchor}"[^>]*>\s*<legend class="h6[^"]*">{number}\. {title}<',
+                html,
+            ), (path, title)
