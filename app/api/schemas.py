@@ -277,6 +277,14 @@ class ComplaintQuery(PageQuery):
     updated_since: IsoDateTime | None = Field(
         default=None, description="Changed at or after this moment (for polling)."
     )
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description=(
+            "Search: reference or title containing the text, or reference, title, description,"
+            " external id and customer name holding every word of it. Blank does not filter."
+        ),
+    )
 
 
 # --- customers ---------------------------------------------------------------------------------
