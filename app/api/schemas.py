@@ -281,8 +281,8 @@ class ComplaintQuery(PageQuery):
         default=None,
         max_length=200,
         description=(
-            "Search: reference or title containing the text, or reference, title, description,"
-            " external id and customer name holding every word of it. Blank does not filter."
+            "Search: reference, title, description, external id and customer name holding"
+            " every word of it (whole words), or the exact reference. Blank does not filter."
         ),
     )
 
