@@ -277,6 +277,14 @@ class ComplaintQuery(PageQuery):
     updated_since: IsoDateTime | None = Field(
         default=None, description="Changed at or after this moment (for polling)."
     )
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description=(
+            "Search: reference, title, description, external id and customer name holding"
+            " every word of it (whole words), or the exact reference. Blank does not filter."
+        ),
+    )
 
 
 # --- customers ---------------------------------------------------------------------------------

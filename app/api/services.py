@@ -36,6 +36,7 @@ from app.api.schemas import (
 )
 from app.capa.models import Capa
 from app.complaints.models import Complaint, RecoveryAction
+from app.complaints.services import search_clause
 from app.core.errors import ServiceError
 from app.extensions import db
 from app.nonconformities.models import Nonconformity, complaint_nonconformity
@@ -120,6 +121,8 @@ def complaint_page(query: ComplaintQuery) -> tuple[list[Complaint], str | None]:
         statement = statement.where(Complaint.received_at < end)
     if query.updated_since is not None:
         statement = statement.where(Complaint.updated_at >= query.updated_since)
+    if query.q is not None and query.q.strip():
+        statement = statement.where(search_clause(query.q))
     return _page(statement, Complaint, query.limit, query.cursor)
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -34,6 +34,7 @@ from app.complaints.models import (
     Severity,
 )
 from app.complaints.workflow import COMPLAINT_WORKFLOW
+from app.core import search
 from app.core.audit import AuditAction, AuditEvent, audit_reason, record_event
 from app.core.db import ensure_current_version, flush_or_refuse_stale, utcnow
 from app.core.errors import ServiceError, StaleRecord
@@ -731,6 +732,29 @@ class ComplaintFilters:
         return {key: value for key, value in values.items() if value not in (None, [])}
 
 
+# Kept current by database triggers (see the complaint_search migration), so every write path —
+# forms, API, import, bulk seeding, a customer's rename — updates it without the services' help.
+COMPLAINT_INDEX = search.SearchIndex(table="complaint_search", key="complaint_id")
+
+
+def search_complaints(query: str) -> list[int]:
+    """The ids of complaints whose reference, title, description, external id or customer
+    name holds every word of `query`, best first (none when the query has no words)."""
+    return search.matching_ids(COMPLAINT_INDEX, query)
+
+
+def search_clause(query: str) -> Any:
+    """A WHERE clause for the list's "Search": complaints whose reference, title, description,
+    external id or customer name holds every word of `query` (full-text, whole words), or whose
+    reference is `query` as typed. Read from the index alone: no scan of the complaints (a
+    substring match would read every row of a million)."""
+    typed = query.replace("\x00", "").strip()
+    return or_(
+        Complaint.reference == typed.upper(),
+        search.matching_clause(COMPLAINT_INDEX, typed, Complaint.id),
+    )
+
+
 _SEVERITY_RANK = case(
     {severity: rank for rank, severity in enumerate(Severity)}, value=Complaint.severity
 )
@@ -785,14 +809,8 @@ def complaint_list_query(
         statement = statement.where(
             Complaint.status.in_(OPEN_STATUSES), Complaint.received_at < cutoff
         )
-    text = filters.text.strip().lower()
-    if text:
-        statement = statement.where(
-            or_(
-                func.lower(Complaint.reference).contains(text, autoescape=True),
-                func.lower(Complaint.title).contains(text, autoescape=True),
-            )
-        )
+    if filters.text.strip():
+        statement = statement.where(search_clause(filters.text))
     return apply_sort(statement, sort, SORT_COLUMNS, DEFAULT_SORT, Complaint.id)
 
 

@@ -31,7 +31,7 @@ def compare_type(
 # Tables the migrations keep outside the models' metadata because each database holds them its
 # own way (full-text search: an FTS5 virtual table and its shadow tables on SQLite, a table with a
 # generated tsvector on PostgreSQL); the comparison of models and migrations leaves them out.
-UNMANAGED_TABLE_PREFIXES = ("document_search",)
+UNMANAGED_TABLE_PREFIXES = ("document_search", "complaint_search")
 
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:

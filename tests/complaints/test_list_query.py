@@ -121,15 +121,18 @@ def test_overdue_is_open_and_received_more_than_n_days_ago(lead):
     assert sorted(titles(tighter)) == ["old open", "old reopened", "recent"]
 
 
-def test_text_search_matches_reference_and_title_in_any_case(lead):
+def test_text_search_matches_reference_and_title_words_in_any_case(lead):
     wanted = new_complaint(lead, title="Router keeps rebooting")
     new_complaint(lead, title="Invoice charged twice")
     new_complaint(lead, title="100% wrong bill")
     assert titles(services.ComplaintFilters(text="ROUTER")) == ["Router keeps rebooting"]
     assert titles(services.ComplaintFilters(text=wanted.reference.lower())) == [wanted.title]
-    # LIKE wildcards in the search are matched literally.
-    assert titles(services.ComplaintFilters(text="0%")) == ["100% wrong bill"]
+    assert titles(services.ComplaintFilters(text="100%")) == ["100% wrong bill"]
+    # Whole words (the full-text search): no substring, and wildcards are not wildcards.
+    assert titles(services.ComplaintFilters(text="0%")) == []
+    assert titles(services.ComplaintFilters(text="reboot")) == []
     assert titles(services.ComplaintFilters(text="_")) == []
+    assert titles(services.ComplaintFilters(text="%")) == []
 
 
 def test_describe_lists_only_the_filters_in_use():

@@ -90,9 +90,12 @@ def test_upgrading_a_database_full_of_linked_records_keeps_them(databases):
     assert result.exit_code == 0, result.output
     with app.app_context():
         from app.complaints.models import Complaint
+        from app.complaints.services import search_complaints
 
         complaint = db.session.get(Complaint, 1)
         assert complaint.customer.name == "Ada"
+        # The complaint search's migration indexes the complaints already stored.
+        assert search_complaints("late ada") == [1]
 
 
 def test_the_migrations_form_one_line() -> None:

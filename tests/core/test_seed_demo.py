@@ -69,6 +69,12 @@ def test_seed_demo_append_adds_complaints_and_refuses_an_empty_database(database
     with app.app_context():
         assert count(Complaint) == 350
         assert db.session.scalar(select(func.count(func.distinct(Complaint.reference)))) == 350
+        # The bulk seeding is indexed for the Search like any other write (database triggers).
+        from app.complaints.services import search_complaints
+
+        last = db.session.scalar(select(Complaint).order_by(Complaint.id.desc()).limit(1))
+        assert last.id in search_complaints(last.reference)
+        assert last.id in search_complaints(last.title)
 
 
 def test_a_negative_count_is_refused_in_one_line(databases):
