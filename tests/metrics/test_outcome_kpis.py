@@ -5,6 +5,8 @@ known dispute outcomes disputed, 3 N/A)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,6 +24,10 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "tests" / "data" / "cfpb_outcomes_sample.csv"
 MAPPING = REPO / "docs" / "mappings" / "cfpb.json"
 RANGE = "date_from=2013-01-01&date_to=2020-12-31"
+PUBLIC = (
+    "Company has responded to the consumer and the CFPB and chooses not to provide a public "
+    "response"
+)
 ALL = Scope.between(date(2013, 1, 1), date(2020, 12, 31))
 
 
@@ -84,3 +90,23 @@ def test_a_disputed_outcome_without_csat_is_a_recovery_failure(session) -> None:
     session.flush()
     paradox = recovery.recovery_paradox(ALL)
     assert (paradox.group("recovered").size, paradox.group("not_recovered").size) == (1, 1)
+
+
+def test_the_complaint_list_csv_carries_the_outcomes(client, login, committed) -> None:
+    committed(import_sample)
+    login("quality_lead")
+
+    text = client.get("/complaints/export.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0]
+    assert header[-4:] == [
+        "Timely response",
+        "Disputed",
+        "Company's public response",
+        "Customer's region",
+    ]
+    outcomes = sorted(tuple(row[-4:]) for row in rows[1:])
+    assert outcomes.count(("yes", "no", "", "VA")) == 2
+    assert ("yes", "yes", "", "CA") in outcomes
+    assert ("yes", "unknown", PUBLIC, "PA") in outcomes
+    assert len(outcomes) == 7
