@@ -388,9 +388,12 @@ def update_complaint(
     severity: Severity | str,
     channel: Channel | str,
     expected_version: object,
+    region: str | None = None,
 ) -> Complaint:
     """Apply an edit of the complaint's descriptive fields; status, timestamps, reporter and
-    assignee are never changed here. Refuses a stale form and edits of a closed complaint. A
+    assignee are never changed here. `region` None keeps the stored region ("" clears it); the
+    other source outcomes (timely response, dispute, public response) are the source system's and
+    never edited here. Refuses a stale form and edits of a closed complaint. A
     customer, process or category the complaint already has may stay when it became inactive."""
     _require_edit(user, complaint, "edit it")
     ensure_current_version(complaint, expected_version, f"Complaint {complaint.reference}")
@@ -419,6 +422,13 @@ def update_complaint(
         "severity": checked_choice(Severity, severity, "the severity", "severity"),
         "channel": checked_choice(Channel, channel, "the channel", "channel"),
     }
+    if region is not None:
+        values["region"] = (
+            checked_text(
+                region, "The customer's region", "region", REGION_MAX_LENGTH, required=False
+            )
+            or None
+        )
     for name, value in values.items():
         setattr(complaint, name, value)
     _flush(complaint, "customer", "process", "category")
