@@ -177,7 +177,7 @@ class Complaint(Audited, TimestampMixin, VersionedMixin, Base):
     retention_follow_up_days: Mapped[int | None] = mapped_column(Integer)
     retention_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    # Outcomes as the source system recorded them (docs/complaints.md, "Source outcomes"): None
+    # Outcomes as the source system recorded them (docs/quality-loop.md, "Source outcomes"): None
     # is unknown, and the timely-response and dispute rates leave such complaints out.
     timely_response: Mapped[bool | None] = mapped_column(Boolean)
     disputed: Mapped[bool | None] = mapped_column(Boolean)
