@@ -158,6 +158,21 @@ class ComplaintIn(RequestBody):
         description="The system the ticket comes from, such as zendesk.",
         examples=["zendesk"],
     )
+    timely_response: bool | None = Field(
+        default=None,
+        description="Whether the company responded in time, as the source system says; "
+        "null or left out: unknown.",
+    )
+    disputed: bool | None = Field(
+        default=None,
+        description="Whether the customer disputed the outcome; null or left out: unknown.",
+    )
+    public_response: str | None = Field(
+        default=None, max_length=20_000, description="The company's public response."
+    )
+    region: str | None = Field(
+        default=None, max_length=60, description="The customer's state or region."
+    )
     external_id: str | None = Field(
         default=None,
         min_length=1,
@@ -238,6 +253,10 @@ class ComplaintOut(Output):
     resolved_at: datetime | None
     closed_at: datetime | None
     first_contact_resolution: bool | None
+    timely_response: bool | None = Field(description="null: unknown.")
+    disputed: bool | None = Field(description="null: unknown.")
+    public_response: str | None
+    region: str | None
     satisfaction: SatisfactionOut
     retention: RetentionOut
     source_system: str | None

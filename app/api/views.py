@@ -107,6 +107,10 @@ def create_complaint(actor: ApiActor, body: ComplaintIn) -> Any:
         category_id=body.category_id,
         source_system=body.source_system,
         external_id=body.external_id,
+        timely_response=body.timely_response,
+        disputed=body.disputed,
+        public_response=body.public_response,
+        region=body.region,
     )
     location = f"{API_PREFIX}/complaints/{complaint.reference}"
     # A new complaint has no recovery actions or nonconformities yet: no need to reload it.

@@ -110,6 +110,11 @@ class ComplaintFieldsForm(FlaskForm):
     )
     customer_id = SelectField("Customer", default=NO_CHOICE)
     product_or_service = StringField("Product or service", validators=[Length(max=200)])
+    region = StringField(
+        "Customer's region",
+        validators=[Length(max=60)],
+        description="State or region, as the source system gives it (e.g. CA).",
+    )
     process_id = SelectField(
         "Process", default=NO_CHOICE, description="The process in which the failure happened."
     )

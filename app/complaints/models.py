@@ -116,6 +116,10 @@ class Complaint(Audited, TimestampMixin, VersionedMixin, Base):
         "retention_status": "Retention",
         "retention_follow_up_days": "Retention follow-up (days)",
         "retention_checked_at": "Retention checked",
+        "timely_response": "Timely response",
+        "disputed": "Disputed by the customer",
+        "public_response": "Company's public response",
+        "region": "Customer's region",
     }
     __table_args__ = (
         UniqueConstraint("source_system", "external_id"),
@@ -172,6 +176,13 @@ class Complaint(Audited, TimestampMixin, VersionedMixin, Base):
     )
     retention_follow_up_days: Mapped[int | None] = mapped_column(Integer)
     retention_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Outcomes as the source system recorded them (docs/quality-loop.md, "Source outcomes"): None
+    # is unknown, and the timely-response and dispute rates leave such complaints out.
+    timely_response: Mapped[bool | None] = mapped_column(Boolean)
+    disputed: Mapped[bool | None] = mapped_column(Boolean)
+    public_response: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(String(60))
 
     # Where the complaint came from when another system pushed it in (API, import).
     source_system: Mapped[str | None] = mapped_column(String(60))

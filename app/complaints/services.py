@@ -54,6 +54,7 @@ from app.organisation.models import Category, Customer, Process
 TITLE_MAX_LENGTH = 200
 PRODUCT_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 20_000
+REGION_MAX_LENGTH = 60
 COMMENT_MAX_LENGTH = 5_000
 REASON_MAX_LENGTH = 2_000
 MAX_ESCALATION_LEVEL = 3
@@ -308,6 +309,10 @@ def record_complaint(
     assignee_id: int | None = None,
     source_system: str | None = None,
     external_id: str | None = None,
+    timely_response: bool | None = None,
+    disputed: bool | None = None,
+    public_response: str | None = None,
+    region: str | None = None,
 ) -> Complaint:
     """Record a complaint as `user` (its reporter), status "received".
 
@@ -315,7 +320,8 @@ def record_complaint(
     not be in the future. Customer, process and category, if given, must exist and be active; the
     assignee must be an active quality lead or contributor. A complaint pushed in by another
     system carries its `source_system` and `external_id` (an external id needs its source); the
-    same pair is taken in once only: a second time raises `DuplicateComplaint`.
+    same pair is taken in once only: a second time raises `DuplicateComplaint`. The source
+    outcomes (timely response, dispute, public response, region) stay unknown (None) unless given.
     """
     if not role_can(user.role, Permission.RECORDS_CREATE):
         raise EditNotAllowed("Your role may not record complaints.")
@@ -349,6 +355,20 @@ def record_complaint(
         escalation_level=0,
         first_contact_resolution=False,
         retention_status=RetentionStatus.UNKNOWN,
+        timely_response=timely_response,
+        disputed=disputed,
+        public_response=checked_text(
+            public_response,
+            "The company's public response",
+            "public_response",
+            DESCRIPTION_MAX_LENGTH,
+            required=False,
+        )
+        or None,
+        region=checked_text(
+            region, "The customer's region", "region", REGION_MAX_LENGTH, required=False
+        )
+        or None,
     )
     complaint.reference = next_reference(db.session, "CMP", complaint.received_at.year)
     db.session.add(complaint)
@@ -369,9 +389,12 @@ def update_complaint(
     severity: Severity | str,
     channel: Channel | str,
     expected_version: object,
+    region: str | None = None,
 ) -> Complaint:
     """Apply an edit of the complaint's descriptive fields; status, timestamps, reporter and
-    assignee are never changed here. Refuses a stale form and edits of a closed complaint. A
+    assignee are never changed here. `region` None keeps the stored region ("" clears it); the
+    other source outcomes (timely response, dispute, public response) are the source system's and
+    never edited here. Refuses a stale form and edits of a closed complaint. A
     customer, process or category the complaint already has may stay when it became inactive."""
     _require_edit(user, complaint, "edit it")
     ensure_current_version(complaint, expected_version, f"Complaint {complaint.reference}")
@@ -400,6 +423,13 @@ def update_complaint(
         "severity": checked_choice(Severity, severity, "the severity", "severity"),
         "channel": checked_choice(Channel, channel, "the channel", "channel"),
     }
+    if region is not None:
+        values["region"] = (
+            checked_text(
+                region, "The customer's region", "region", REGION_MAX_LENGTH, required=False
+            )
+            or None
+        )
     for name, value in values.items():
         setattr(complaint, name, value)
     _flush(complaint, "customer", "process", "category")
@@ -833,6 +863,10 @@ CSV_HEADER = (
     "First-contact resolution",
     "CSAT",
     "Retention",
+    "Timely response",
+    "Disputed",
+    "Company's public response",
+    "Customer's region",
 )
 
 
@@ -858,10 +892,17 @@ def csv_values(complaint: Complaint) -> tuple[Any, ...]:
         _csv_time(complaint.first_response_at),
         _csv_time(complaint.resolved_at),
         _csv_time(complaint.closed_at),
-        {True: "yes", False: "no", None: "unknown"}[complaint.first_contact_resolution],
+        _YES_NO[complaint.first_contact_resolution],
         complaint.csat_score if complaint.csat_score is not None else "",
         complaint.retention_status.label,
+        _YES_NO[complaint.timely_response],
+        _YES_NO[complaint.disputed],
+        complaint.public_response or "",
+        complaint.region or "",
     )
+
+
+_YES_NO = {True: "yes", False: "no", None: "unknown"}
 
 
 def export_complaints(filters: ComplaintFilters, sort: str | None = None) -> Iterator[Complaint]:

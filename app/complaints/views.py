@@ -207,6 +207,7 @@ def complaint_new() -> FormPage:
                 process_id=optional_id(form.process_id.data),
                 category_id=optional_id(form.category_id.data),
                 assignee_id=optional_id(form.assignee_id.data),
+                region=form.region.data,
             )
         except ServiceError as error:
             apply_service_error(form, error)
@@ -257,6 +258,7 @@ def complaint_edit(reference: str) -> FormPage:
                 severity=form.severity.data,
                 channel=form.channel.data,
                 expected_version=form.version.data,
+                region=form.region.data or "",
             )
         except ServiceError as error:
             stale = isinstance(error, StaleRecord)

@@ -172,6 +172,14 @@ def _complaint_row(
         stayed = 0.93 if (csat or 3) >= 4 else 0.7
         retention = "stayed" if rng.random() < stayed else "left"
     category = pair[1]
+    # Source outcomes from a generator of their own, so the figures above stay as they were.
+    outcome_rng = random.Random(complaint_id)
+    timely = None
+    if first_response is not None:
+        timely = first_response - received <= timedelta(hours=24)
+    disputed = None
+    if closed is not None:
+        disputed = outcome_rng.random() < (0.3 if (csat or 3) < 4 else 0.04)
     return {
         "id": complaint_id,
         "reference": ctx.reference("CMP", received.year),
@@ -201,12 +209,22 @@ def _complaint_row(
         "retention_status": retention,
         "retention_follow_up_days": 30 if retention != "unknown" else None,
         "retention_checked_at": closed + timedelta(days=30) if retention != "unknown" else None,
+        "timely_response": timely,
+        "disputed": disputed,
+        "public_response": (
+            "Company has responded to the customer and chooses not to provide a public response"
+            if closed is not None and outcome_rng.random() < 0.3
+            else None
+        ),
+        "region": outcome_rng.choice(REGIONS),
         "source_system": None,
         "external_id": None,
         "version": 1,
         **stamps(ctx, received),
     }
 
+
+REGIONS = ["CA", "TX", "FL", "NY", "IL", "PA", "OH", "GA"]
 
 TITLES = [
     "Charged twice this month",

@@ -38,6 +38,10 @@ FIELDS: dict[str, str] = {
     "first_response_at": "First response at",
     "resolved_at": "Resolved at",
     "closed_at": "Closed at",
+    "timely_response": "Timely response (yes/no)",
+    "disputed": "Disputed by the customer (yes/no)",
+    "public_response": "Company's public response",
+    "region": "Customer's region (state)",
 }
 REQUIRED_FIELDS = ("title", "channel", "severity")
 DATE_FIELDS = ("received_at", "first_response_at", "resolved_at", "closed_at")
@@ -47,6 +51,25 @@ ENUM_FIELDS: dict[str, Any] = {
     "status": ComplaintStatus,
 }
 LOOKUP_FIELDS = ("customer", "process", "category")
+# Yes/no outcomes: a value reads as "yes", "no" or "unknown" (stored NULL); any other value is a row
+# error unless the mapping's value map translates it.
+FLAG_FIELDS = ("timely_response", "disputed")
+FLAG_VALUES = ("yes", "no", "unknown")
+_FLAG_WORDS = {
+    "yes": "yes",
+    "y": "yes",
+    "true": "yes",
+    "1": "yes",
+    "disputed": "yes",
+    "no": "no",
+    "n": "no",
+    "false": "no",
+    "0": "no",
+    "not disputed": "no",
+    "unknown": "unknown",
+    "n/a": "unknown",
+    "na": "unknown",
+}
 IF_MISSING = ("reject", "leave_empty", "create")
 SOURCE_KEYS = ("column", "columns", "template", "value")
 
@@ -250,6 +273,13 @@ def _field_spec(name: str, raw: Any) -> FieldSpec:
             fixed = raw.get(key)
             if fixed not in (None, "") and _enum_value(ENUM_FIELDS[name], str(fixed)) is None:
                 raise _problem(f"{label}: the {key} “{fixed}” is not one of {', '.join(allowed)}.")
+    if name in FLAG_FIELDS:
+        for source, target in values.items():
+            if flag_value(str(target)) is None:
+                raise _problem(
+                    f"{label}: “{source}” maps to “{target}”, which is not one of "
+                    f"{', '.join(FLAG_VALUES)}."
+                )
     pattern = _text_or_none(raw.get("pattern"), f"{label} pattern")
     if pattern is not None:
         try:
@@ -363,6 +393,12 @@ def _enum_value(enum_class: Any, text: str) -> Any:
         if key in (member.value, member.label.casefold(), member.value.replace("_", " ")):
             return member
     return None
+
+
+def flag_value(text: str) -> str | None:
+    """ "yes", "no" or "unknown" for a yes/no outcome as files write it (Yes, N, TRUE, N/A,
+    Disputed …); None when the text is none of them."""
+    return _FLAG_WORDS.get(text.strip().casefold())
 
 
 # --- reading rows ------------------------------------------------------------------------------
@@ -504,6 +540,14 @@ class RowReader:
                         "in the mapping's value map."
                     )
                 value = member.value
+            if name in FLAG_FIELDS and value:
+                flag = flag_value(value)
+                if flag is None:
+                    raise RowError(
+                        f"{label} “{value}” is not known; it must read yes, no or unknown "
+                        "(or map it to one of those in the mapping's value map)."
+                    )
+                value = "" if flag == "unknown" else flag
             text[name] = value
         return RowValues(number, text, dates)
 
@@ -557,7 +601,14 @@ def detect_date_formats(values: Iterable[str]) -> tuple[list[FormatCandidate], l
 
 def suggest_fields(columns: Iterable[str]) -> dict[str, str]:
     """A first guess at which column fills which field, from the column names."""
+    # The outcome columns of consumer-finance exports ("Timely response?", "Consumer disputed?",
+    # "Company public response", "State") are claimed first; a region is only ever an exact name
+    # (so "incident_state" stays the status) and is claimed before the status guesses.
+    exact = {"region": ("state", "region", "province", "county")}
     hints = {
+        "timely_response": ("timely response?", "timely response", "timely"),
+        "disputed": ("consumer disputed?", "consumer disputed", "disputed"),
+        "public_response": ("company public response", "public response"),
         "external_id": ("ticket", "number", "id", "incident", "case"),
         "title": ("title", "subject", "complaint", "summary", "short_description"),
         "description": ("description", "details", "text", "comment"),
@@ -574,6 +625,12 @@ def suggest_fields(columns: Iterable[str]) -> dict[str, str]:
     }
     suggestion: dict[str, str] = {}
     used: set[str] = set()
+    for name, words in exact.items():
+        free = [column for column in columns if column not in used]
+        match = next((c for c in free if c.strip().casefold() in words), None)
+        if match:
+            suggestion[name] = match
+            used.add(match)
     for name, words in hints.items():
         free = [column for column in columns if column not in used]
         for word in words:

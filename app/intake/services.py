@@ -58,6 +58,7 @@ from app.core.validation import checked_choice, checked_not_in_future, checked_t
 from app.extensions import db
 from app.intake import files
 from app.intake.mapping import (
+    FLAG_FIELDS,
     Mapping,
     RowError,
     RowReader,
@@ -408,6 +409,29 @@ def _check(
             read.dates.get("received_at", now), "The time received", "received_at", now
         ),
     }
+    for name in FLAG_FIELDS:
+        flag = text.get(name) or ""
+        values[name] = {"yes": True, "no": False}.get(flag)
+    values["public_response"] = (
+        checked_text(
+            text.get("public_response"),
+            "The company's public response",
+            "public_response",
+            complaint_services.DESCRIPTION_MAX_LENGTH,
+            required=False,
+        )
+        or None
+    )
+    values["region"] = (
+        checked_text(
+            text.get("region"),
+            "The customer's region",
+            "region",
+            complaint_services.REGION_MAX_LENGTH,
+            required=False,
+        )
+        or None
+    )
     status = ComplaintStatus(text.get("status") or ComplaintStatus.RECEIVED)
     values["status"] = status
     (

@@ -194,6 +194,18 @@ class ComplaintFigures:
     csat_count: int
     csat_mean: float | None
     retention: dict[str, tuple[int, int]]  # group -> (stayed, left)
+    timely: int
+    timely_known: int  # complaints whose source says whether the response was timely
+    disputed: int
+    dispute_known: int  # complaints whose source says whether the customer disputed
+
+    @property
+    def timely_response_rate(self) -> float | None:
+        return _ratio(self.timely, self.timely_known)
+
+    @property
+    def dispute_rate(self) -> float | None:
+        return _ratio(self.disputed, self.dispute_known)
 
     @property
     def first_contact_resolution_rate(self) -> float | None:
@@ -220,7 +232,13 @@ def recovered() -> ColumnElement[bool]:
 
 
 def not_recovered() -> ColumnElement[bool]:
-    return or_(~resolved(), Complaint.csat_score < RECOVERED_MIN_CSAT)
+    """Unresolved, rated below RECOVERED_MIN_CSAT, or, where no CSAT exists, disputed by the
+    customer (the source system's dispute outcome; docs/metrics.md)."""
+    return or_(
+        ~resolved(),
+        Complaint.csat_score < RECOVERED_MIN_CSAT,
+        and_(Complaint.csat_score.is_(None), Complaint.disputed.is_(True)),
+    )
 
 
 def count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
@@ -255,6 +273,10 @@ def complaint_figures(scope: Scope) -> ComplaintFigures:
             count_when(and_(left, recovered())),
             count_when(and_(stayed, not_recovered())),
             count_when(and_(left, not_recovered())),
+            count_when(Complaint.timely_response.is_(True)),
+            func.count(Complaint.timely_response),
+            count_when(Complaint.disputed.is_(True)),
+            func.count(Complaint.disputed),
         ).where(*complaint_filters(scope))
     ).one()
     responded, resolutions_timed = row[1], row[3]
@@ -287,6 +309,10 @@ def complaint_figures(scope: Scope) -> ComplaintFigures:
             "recovered": (row[12], row[13]),
             "not_recovered": (row[14], row[15]),
         },
+        timely=row[16],
+        timely_known=row[17],
+        disputed=row[18],
+        dispute_known=row[19],
     )
 
 

@@ -166,6 +166,20 @@ KPIS: dict[str, Kpi] = {
             lambda f: f.complaints.escalation_rate,
         ),
         Kpi(
+            "timely_response_rate",
+            "Timely-response rate",
+            Unit.RATE,
+            Better.HIGHER,
+            lambda f: f.complaints.timely_response_rate,
+        ),
+        Kpi(
+            "dispute_rate",
+            "Dispute rate",
+            Unit.RATE,
+            Better.LOWER,
+            lambda f: f.complaints.dispute_rate,
+        ),
+        Kpi(
             "csat_mean",
             "CSAT after recovery",
             Unit.SCORE,

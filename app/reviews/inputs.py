@@ -32,6 +32,8 @@ CUSTOMER_KPIS = (
     "resolution_median_days",
     "first_contact_resolution_rate",
     "escalation_rate",
+    "timely_response_rate",
+    "dispute_rate",
     "csat_mean",
     "retention_rate",
 )

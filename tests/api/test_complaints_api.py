@@ -489,3 +489,36 @@ def test_the_same_key_sent_at_once_from_several_connections_creates_one_complain
         assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
         db.session.remove()
         app.extensions["loop_db"].engine.dispose()
+
+
+def test_source_outcomes_go_in_and_come_back_and_unknown_stays_null(client, auth, conforms) -> None:
+    with_outcomes = {
+        **NEW,
+        "external_id": "ZD-OUT-1",
+        "timely_response": False,
+        "disputed": True,
+        "public_response": "Company believes it acted appropriately as authorized by contract",
+        "region": "TX",
+    }
+    response, body = create(client, auth, conforms, with_outcomes)
+    assert response.status_code == 201, body
+    assert (body["timely_response"], body["disputed"], body["region"]) == (False, True, "TX")
+    assert body["public_response"].startswith("Company believes")
+    read = client.get(f"/api/v1/complaints/{body['reference']}", headers=auth)
+    again = conforms(read, "GET", "/api/v1/complaints/{reference}")
+    assert (again["timely_response"], again["disputed"]) == (False, True)
+
+    response, plain = create(client, auth, conforms, {**NEW, "external_id": "ZD-OUT-2"})
+    assert (plain["timely_response"], plain["disputed"], plain["public_response"]) == (
+        None,
+        None,
+        None,
+    )
+
+    bad = client.post(
+        "/api/v1/complaints",
+        json={**NEW, "external_id": "ZD-OUT-3", "timely_response": "Maybe"},
+        headers=auth,
+    )
+    assert bad.status_code == 422
+    assert "timely_response" in bad.get_data(as_text=True)

@@ -504,3 +504,26 @@ def test_the_long_forms_list_their_numbered_sections_above_them(client, login):
                 rf'<fieldset[^>]*id="{anchor}"[^>]*>\s*<legend class="h6[^"]*">{number}\. {title}<',
                 html,
             ), (path, title)
+
+
+def test_the_region_is_kept_edited_and_checked_on_the_form(client, login, committed, fetch):
+    lead = login("quality_lead")
+    complaint = committed(new_complaint, lead)
+    response = client.post(detail_url(complaint, "/edit"), data=edit_form(complaint, region="CA"))
+    assert response.status_code == 302
+    assert fetch(complaint.reference).region == "CA"
+    page = page_text(client.get(detail_url(complaint)))
+    assert 'data-testid="region">CA<' in page
+    assert 'value="CA"' in page_text(client.get(detail_url(complaint, "/edit")))
+    too_long = client.post(
+        detail_url(complaint, "/edit"),
+        data=edit_form(fetch(complaint.reference), region="X" * 61),
+    )
+    assert too_long.status_code == 422
+    assert is_marked_invalid(page_text(too_long), "region")
+    assert fetch(complaint.reference).region == "CA"
+    cleared = client.post(
+        detail_url(complaint, "/edit"), data=edit_form(fetch(complaint.reference), region="")
+    )
+    assert cleared.status_code == 302
+    assert fetch(complaint.reference).region is None

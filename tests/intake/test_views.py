@@ -222,3 +222,21 @@ def test_a_started_import_runs_as_a_background_task_while_the_page_watches(
     result = client.get(f"/import/{job_id}").get_data(as_text=True)
     assert "Imported 2,223 complaints; 0 duplicates skipped; 1 row rejected." in result
     assert 'id="task-progress"' not in result
+
+
+def test_the_wizard_guesses_the_consumer_finance_outcome_columns(client, login) -> None:
+    login("quality_lead")
+    sample = COMCAST.parent / "cfpb_outcomes_sample.csv"
+    job_id = _job_id(_upload(client, "complaints.csv", sample.read_bytes()))
+
+    page = client.get(f"/import/{job_id}/mapping").get_data(as_text=True)
+    for field, column in (
+        ("timely_response", "Timely response?"),
+        ("disputed", "Consumer disputed?"),
+        ("public_response", "Company public response"),
+        ("region", "State"),
+    ):
+        select = page.split(f'name="column-{field}"', 1)[1].split("</select>", 1)[0]
+        assert f'<option selected value="{column}">' in select or (
+            f'value="{column}" selected' in select
+        ), (field, select[:400])

@@ -33,6 +33,8 @@ UNKNOWN_KPIS = (
     "resolution_median_days",
     "resolution_p90_days",
     "first_contact_resolution_rate",
+    "timely_response_rate",
+    "dispute_rate",
 )
 
 
@@ -104,6 +106,8 @@ def test_the_review_pack_shows_a_dash(client, login, committed) -> None:
     assert "Time to first response (mean) – –" in flat
     assert "Time to resolution (90th percentile) – –" in flat
     assert "First-contact resolution rate – –" in flat
+    assert "Timely-response rate – –" in flat
+    assert "Dispute rate – –" in flat
     assert "0.0 hours" not in flat and "0.0 days" not in flat
     data = read_pdf(pack.data).data()
     kpis = {kpi["key"]: kpi for kpi in data["kpis"]}
