@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from app.accounts.services import signatures_of
 from app.audit.services import history_of
+from app.audits import library as audit_library
 from app.audits import services
 from app.audits.forms import (
     AnswerForm,
@@ -473,7 +474,9 @@ def standard_new() -> Response | tuple[str, int]:
     form = StandardForm()
     if form.validate_on_submit():
         try:
-            standard = services.create_standard(form.code.data, form.title.data, user=current_user)
+            standard = audit_library.create_standard(
+                form.code.data, form.title.data, user=current_user
+            )
         except ServiceError as error:
             refuse_if_not_permitted(error)
             apply_service_error(form, error)
@@ -491,7 +494,7 @@ def clause_add(standard_id: int) -> Response | tuple[str, int]:
     form = ClauseForm()
     if form.validate_on_submit():
         try:
-            clause = services.add_clause(
+            clause = audit_library.add_clause(
                 standard, form.number.data, form.title.data, user=current_user
             )
         except ServiceError as error:
@@ -511,7 +514,7 @@ def template_new() -> Response | tuple[str, int]:
     form.standard_id.choices = select_choices([(str(s.id), s.code) for s in services.standards()])
     if form.validate_on_submit():
         try:
-            template = services.create_template_from_lines(
+            template = audit_library.create_template_from_lines(
                 form.name.data,
                 form.description.data,
                 form.standard_id.data,

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from app.accounts.models import User
+from app.audits import library
 from app.audits import services as audits
 from app.audits.models import AuditProgramme, Clause, Standard
 from app.capa import services as capa_services
@@ -81,7 +82,7 @@ def _clause(number: str) -> Clause:
 
 def _templates() -> list[int]:
     return [
-        audits.create_template(
+        library.create_template(
             name, "Demo checklist", [(text, _clause(number).id) for number, text in questions]
         ).id
         for name, questions in CHECKLISTS.items()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.audits import services
+from app.audits import library, services
 from app.audits.models import Audit, AuditProgramme, ChecklistTemplate, Clause, Standard
 from app.extensions import db
 from app.organisation.models import Process
@@ -43,7 +43,7 @@ def programme(year: int = 2026) -> AuditProgramme:
 
 def template(name: str | None = None, questions: int = 2) -> ChecklistTemplate:
     numbers = ["8.5", "9.1", "7.5", "10.2"]
-    return services.create_template(
+    return library.create_template(
         name or f"Checklist {next(_sequence)}",
         "Service delivery checks",
         [

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.audits import services
+from app.audits import library, services
 from app.audits.models import Answer, AuditStatus, Clause, FindingKind, Standard
 from app.core.audit import AuditEvent
 from app.core.errors import ServiceError, StaleRecord
@@ -29,16 +29,16 @@ def test_the_migration_ships_iso_9001_clauses_4_to_10_3(session) -> None:
 
 def test_users_add_their_own_standards_but_not_to_the_shipped_one(session) -> None:
     lead = f.user()
-    own = services.create_standard("ISO 14001:2015", "Environmental management", user=lead)
-    clause = services.add_clause(own, "6.1.2", "Environmental aspects", user=lead)
+    own = library.create_standard("ISO 14001:2015", "Environmental management", user=lead)
+    clause = library.add_clause(own, "6.1.2", "Environmental aspects", user=lead)
     assert clause.label == "6.1.2 Environmental aspects"
     with pytest.raises(ServiceError, match=r"already has a clause 6\.1\.2"):
-        services.add_clause(own, "6.1.2", "Again", user=lead)
+        library.add_clause(own, "6.1.2", "Again", user=lead)
     iso = session.scalar(select(Standard).where(Standard.builtin.is_(True)))
     with pytest.raises(ServiceError, match="shipped reference data"):
-        services.add_clause(iso, "11", "Invented", user=lead)
+        library.add_clause(iso, "11", "Invented", user=lead)
     with pytest.raises(services.NotPermitted):
-        services.create_standard("X", "Y", user=f.user("contributor"))
+        library.create_standard("X", "Y", user=f.user("contributor"))
 
 
 def test_planning_checks_dates_year_and_scope(session) -> None:
@@ -128,7 +128,7 @@ def test_the_checklist_is_a_copy_answered_while_in_progress(session) -> None:
     assert questions[0].text.startswith("Question 1")
     with pytest.raises(ServiceError, match="already on this audit"):
         services.add_checklist(audit, template.id, user=lead)
-    services.add_template_question(template, "A later question", f.clause("7.2").id, user=lead)
+    library.add_template_question(template, "A later question", f.clause("7.2").id, user=lead)
     assert len(audit.questions) == 3  # the audit keeps its copy
     with pytest.raises(ServiceError, match="while the audit is in progress"):
         services.answer_question(questions[0], "conforming", user=lead)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from app.audits import library as audit_library
 from app.audits import services as audit_services
 from app.core.db import utcnow
 from app.extensions import db
@@ -56,7 +57,7 @@ def test_a_quality_lead_runs_an_audit_from_plan_to_report(
         if audit_services.get_programme(today.year) is None:
             audit_services.create_programme(today.year)
         db.session.add(Process(name="Browser billing"))
-        audit_services.create_template(
+        audit_library.create_template(
             "Browser checklist",
             questions=[
                 ("Are invoices checked before sending?", clause("8.5").id),

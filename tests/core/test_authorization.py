@@ -632,11 +632,12 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
         )
         db.session.add(archived)
 
+        from app.audits import library as audit_library
         from app.audits import services as audit_services
 
         year = capa_services.today_utc().year
         programme = audit_services.create_programme(year, user=lead)
-        template = audit_services.create_template(
+        template = audit_library.create_template(
             "Authz checklist", questions=[("Is it done?", 30)], user=lead
         )
         audit = audit_services.plan_audit(
