@@ -88,4 +88,3 @@ def test_a_chart_for_unchanged_figures_is_drawn_once() -> None:
     relabelled = charts.pareto_chart_svg(bars, "Categories", label=str.upper)
     assert charts.cache_info().drawn - after.drawn == 2
     assert changed != first and "BILLING" in texts(relabelled)
-
