@@ -35,9 +35,9 @@ from app.accounts.models import User
 from app.core.db import ensure_current_version, utcnow
 from app.core.errors import ServiceError
 from app.extensions import db
+from app.metrics import catalogue
 from app.metrics.kpis import Scope
 from app.metrics.models import Initiative, MetricGoal, Objective, TargetKind
-from app.metrics import catalogue
 from app.metrics.services import Better, Kpi, Unit, format_value
 from app.organisation.models import TQMPrinciple
 

@@ -20,7 +20,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
-from app.capa.models import Capa
 from app.complaints.models import LabelledEnum
 from app.core.audit import Audited
 from app.core.db import Base, TimestampMixin, VersionedMixin, enum_type
