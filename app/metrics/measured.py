@@ -12,8 +12,9 @@ The rules every way in shares (docs/strategy.md, "Measured metrics"):
   a different value for a month that has one is refused (`ValueConflict`), never overwritten;
 - an import checks every row first and saves all of them or none.
 
-Over a scope (a goal's baseline or current window) the metric's value is the sum of the months
-starting inside the scope for counts and money, their mean for everything else.
+Over a scope (a goal's baseline or current window) a month counts when its middle day (the 15th)
+lies inside the scope, so a 90-day window holds three months whichever day it starts; the value
+is the sum of those months for counts and money, their mean for everything else.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,7 @@ PERIOD_PATTERN = re.compile(r"^(\d{4})-(\d{2})(?:-\d{2}(?:[T ].*)?)?$")
 SOURCES = ("form", "import", "api")
 VALUE_LIMIT = Decimal("1e13")
 IMPORT_MAX_ROWS = 5000
+MIDDLE_OFFSET = timedelta(days=14)  # the 15th of a month, from its first day
 SUMMED_UNITS = frozenset({Unit.COUNT, Unit.MONEY})
 
 
@@ -257,14 +259,15 @@ def import_values(
 
 
 def value_over(metric: MeasuredMetric, scope: Scope) -> float | None:
-    """The metric over `scope`: the months starting inside it, summed (counts, money) or averaged
-    (the rest); rates as 0..1 like the computed KPIs. None when no month has a value."""
+    """The metric over `scope`: the months whose 15th lies inside it, summed (counts, money) or
+    averaged (the rest); rates as 0..1 like the computed KPIs. None when no month has a value."""
+    # period_start + 14 days in [start, end)  ⇔  period_start in [start − 14, end − 14).
     values = list(
         db.session.scalars(
             select(MetricValue.value).where(
                 MetricValue.metric_id == metric.id,
-                MetricValue.period_start >= scope.start.date(),
-                MetricValue.period_start < scope.end.date(),
+                MetricValue.period_start >= scope.start.date() - MIDDLE_OFFSET,
+                MetricValue.period_start < scope.end.date() - MIDDLE_OFFSET,
             )
         )
     )
