@@ -172,7 +172,7 @@ def line(app, db_connection, committed, make_user):
 def test_the_map_shows_the_complaint_at_the_bottom_of_the_objectives_line(
     client, login, line
 ) -> None:
-    objective_id, initiative_id, capa_ref, complaint_ref = line
+    objective_id, _, capa_ref, complaint_ref = line
     login("contributor")
     page = client.get("/strategy/map").get_data(as_text=True)
     section = page[page.index(f'data-testid="objective-{objective_id}"') :]
@@ -187,7 +187,7 @@ def test_the_map_shows_the_complaint_at_the_bottom_of_the_objectives_line(
 
 
 def test_linking_a_capa_twice_or_an_unknown_one_is_refused(client, login, line) -> None:
-    objective_id, initiative_id, capa_ref, _ = line
+    _, initiative_id, capa_ref, _ = line
     login("quality_lead")
     twice = client.post(
         f"/strategy/initiatives/{initiative_id}/capas",
