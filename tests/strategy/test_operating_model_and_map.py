@@ -4,22 +4,21 @@ from an objective down to the complaint its CAPA answers, on the page and in the
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.capa import services as capa_services
 from app.complaints import services as complaint_services
 from app.core.audit import AuditEvent
 from app.core.errors import ServiceError, StaleRecord
 from app.extensions import db
 from app.metrics import objectives
-from app.nonconformities import services as nc_services
 from app.organisation import services as organisation
-from app.strategy import assessment, operating_model, strategy_map
+from app.strategy import assessment, operating_model
 from app.strategy.models import FactorKind
+from tests.strategy.story import build_line
 
 
 def test_gap_findings_name_unowned_processes_recoveries_and_initiatives(session, make_user) -> None:
@@ -117,56 +116,11 @@ def test_the_assessment_keeps_what_was_believed_on_each_day(session, make_user) 
 
 
 @pytest.fixture()
-def line(app, db_connection, committed, make_user):
+def line(app, db_connection, committed, make_user) -> tuple[int, int, str, str]:
     """An objective → initiative → goal → CAPA → nonconformity → complaint line, committed."""
     lead = make_user("quality_lead")
-
-    def build():
-        owner = db.session.merge(lead)
-        objective = objectives.create_objective(
-            title="Increase customer retention and loyalty", owner_id=owner.id, principle_ids=[1]
-        )
-        initiative = objectives.create_initiative(
-            objective, title="Fix the billing process", owner_id=owner.id, principle_ids=[3, 6]
-        )
-        objectives.create_goal(
-            initiative,
-            kpi="complaints",
-            baseline_start=date.today() - timedelta(days=60),
-            baseline_end=date.today() - timedelta(days=31),
-            target_kind="relative",
-            target_value=20,
-            deadline=date.today() + timedelta(days=60),
-            owner_id=owner.id,
-        )
-        complaint = complaint_services.record_complaint(
-            user=owner, title="Charged twice for one order", channel="email", severity="high"
-        )
-        nc = nc_services.raise_nonconformity(
-            title="Duplicate charges",
-            source="customer_complaint",
-            detected_at=datetime.now(UTC),
-            severity=6,
-            occurrence=4,
-            detection=5,
-            owner_id=owner.id,
-            complaint_ids=[complaint.id],
-            user=owner,
-        )
-        capa = capa_services.plan_capa(
-            kind="corrective",
-            recovery_dimension="process",
-            title="Make charging idempotent",
-            owner_id=owner.id,
-            due_date=capa_services.today_utc() + timedelta(days=30),
-            principle_ids=[3],
-            nonconformity_ids=[nc.id],
-            user=owner,
-        )
-        strategy_map.link_capa(initiative, capa.reference)
-        return objective.id, initiative.id, capa.reference, complaint.reference
-
-    return committed(build)
+    built = committed(lambda: build_line(db.session.merge(lead)))
+    return built.objective_id, built.initiative_id, built.capa, built.complaint
 
 
 def test_the_map_shows_the_complaint_at_the_bottom_of_the_objectives_line(
