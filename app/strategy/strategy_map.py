@@ -16,12 +16,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import selectinload
 
 from app.capa.models import Capa, CapaStatus, capa_nonconformity
 from app.complaints.models import Complaint, RetentionStatus
 from app.complaints.services import RESOLVED_STATUSES
+from app.core.audit import AuditAction, record_event
 from app.core.errors import ServiceError
 from app.documents.models import DocumentRevision
 from app.extensions import db
@@ -91,7 +92,8 @@ class ObjectiveLine:
     figures: Figures
 
 
-def _links(table, left: str, right: str, ids: list[int]) -> dict[int, list[int]]:  # type: ignore[no-untyped-def]
+def _links(table: Table, left: str, right: str, ids: list[int]) -> dict[int, list[int]]:
+    """`left` id → the `right` ids an association table pairs it with (one query)."""
     found: dict[int, list[int]] = defaultdict(list)
     if ids:
         for key, value in db.session.execute(
@@ -211,14 +213,12 @@ def link_capa(initiative: Initiative, reference: str) -> Capa:
     db.session.execute(
         initiative_capa.insert().values(initiative_id=initiative.id, capa_id=capa.id)
     )
-    from app.core.audit import AuditAction, record_event
-
     record_event(
         db.session,
         AuditAction.UPDATE,
         "initiative",
         str(initiative.id),
-        changes={"capas": {"added": capa.reference}},
+        changes={"capa_linked": capa.reference},
     )
     db.session.flush()
     return capa

@@ -127,10 +127,12 @@ def assessment_new() -> FormPage:
 @requires(Permission.DASHBOARD_VIEW)
 def assessment_detail(entry_id: int) -> str:
     entry = db.get_or_404(AssessmentEntry, entry_id)
+    # The entry's history includes its revisions' events: together they are what was believed.
+    events = [*history_of(entry), *(e for r in entry.revisions for e in history_of(r))]
     return render_template(
         "strategy/assessment_detail.html",
         entry=entry,
-        history=history_of(entry),
+        history=sorted(events, key=lambda event: event.id),
     )
 
 
