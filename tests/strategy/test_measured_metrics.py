@@ -3,6 +3,7 @@ then a SMART goal on them with its status, exactly as on a computed KPI."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from decimal import Decimal
 from io import BytesIO
@@ -250,3 +251,27 @@ def test_the_catalogue_lists_all_four_categories(client, login, committed) -> No
     for name in ("Marketing", "Sales", "Customer service", "IT"):
         assert f'aria-label="{name}"' in page
     assert "Marketing ROI" in page and "Customer churn rate" in page
+
+
+def test_an_xlsx_import_reads_dates_as_their_month(session) -> None:
+    from openpyxl import Workbook
+
+    metric = _metric(key="mrr", label="Monthly recurring revenue", category="sales", unit="money")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Period", "Value"])
+    sheet.append([date(2026, 4, 1), 410000])
+    sheet.append(["2026-05", 412500.5])
+    content = io.BytesIO()
+    workbook.save(content)
+    summary = measured.import_values(
+        metric, "mrr.xlsx", content.getvalue(), today=date(2026, 6, 10)
+    )
+    assert summary.created == 2
+    assert [(v.period_start, v.value) for v in measured.recent_values(metric)] == [
+        (date(2026, 4, 1), Decimal("410000.0000")),
+        (date(2026, 5, 1), Decimal("412500.5000")),
+    ]
+    # Money adds up over a window: April and May.
+    spring = Scope.between(date(2026, 4, 1), date(2026, 5, 31))
+    assert catalogue.value("mrr", spring) == pytest.approx(822500.5)
