@@ -41,7 +41,7 @@ __all__ = ["Better", "MetricCategory", "Unit"]
 
 @dataclass(frozen=True)
 class Figures:
-    """Everything the KPIs are read from, for one scope (five groups of aggregate queries)."""
+    """Everything the KPIs are read from, for one scope (six groups of aggregate queries)."""
 
     complaints: ComplaintFigures
     costs: CostFigures
