@@ -18,8 +18,8 @@ from app.core.forms import apply_service_error, form_status
 from app.core.permissions import Permission, requires
 from app.extensions import db
 from app.metrics import catalogue, measured
-from app.metrics.models import Initiative, Objective
-from app.metrics.objectives import GoalStatus
+from app.metrics.models import Initiative, MetricGoal, Objective
+from app.metrics.objectives import GoalStatus, measure_goal
 from app.metrics.units import MetricCategory
 from app.organisation import services as organisation
 from app.strategy import assessment, operating_model, strategy_map
@@ -336,9 +336,13 @@ def _metric_page(
     import_form: MetricImportForm | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
+    goals = db.session.scalars(
+        select(MetricGoal).where(MetricGoal.kpi == metric.key).order_by(MetricGoal.id)
+    ).all()
     return render_template(
         "strategy/metric_detail.html",
         metric=metric,
+        goals=[measure_goal(goal) for goal in goals],
         values=measured.recent_values(metric, 24),
         value_form=value_form or MetricValueForm(formdata=None),
         import_form=import_form or MetricImportForm(formdata=None),

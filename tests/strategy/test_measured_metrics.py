@@ -110,7 +110,7 @@ def test_the_api_needs_the_metrics_scope(client, make_token, visits) -> None:
 
 
 def test_a_goal_on_a_metric_fed_through_the_api(
-    client, make_token, committed, make_user, visits
+    client, make_token, committed, make_user, login, visits
 ) -> None:
     auth = make_token("metrics")
     for period, value in [("2026-01", 100), ("2026-02", 110), ("2026-03", 90)]:
@@ -138,6 +138,9 @@ def test_a_goal_on_a_metric_fed_through_the_api(
         return objectives.measure_goal(goal, today=date(2026, 6, 30))
 
     result = committed(measure)
+    login("auditor")
+    page = client.get(f"/strategy/metrics/{visits}").get_data(as_text=True)
+    assert "Win-back campaign" in page and "target 360" in page
     # Counts add up over the window: baseline 300, target 360; April–June 375 (91 days).
     assert result.baseline == pytest.approx(300)
     assert result.target == pytest.approx(360)
