@@ -83,12 +83,14 @@ def _register_blueprints(app: Flask) -> None:
     from app.reports.views import blueprint as reports
     from app.reviews.views import blueprint as reviews
     from app.scheduler.views import blueprint as scheduler
+    from app.strategy.views import blueprint as strategy
     from app.tasks.views import blueprint as tasks
 
     for blueprint in (
         accounts,
         audit_views,
         metrics,
+        strategy,
         organisation,
         complaints,
         nonconformities,

@@ -246,6 +246,9 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
 
     documents, approver = seed_demo_documents()
     credentials.extend(approver)
+    from app.demo.strategy import seed_demo_strategy
+
+    strategy = seed_demo_strategy()
     # Fresh planner statistics after a bulk load, so list queries pick the right index at once.
     db.session.execute(text("ANALYZE"))
     elapsed = time.monotonic() - started
@@ -258,6 +261,11 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
         f"({audit_result.findings} findings), {audit_result.reviews} management reviews, "
         f"{documents} controlled documents in {elapsed:.1f} s."
     )
+    if strategy.departments:
+        click.echo(
+            f"Strategy workspace: {strategy.objectives} method objectives with {strategy.goals} "
+            f"goals, {strategy.metrics} measured metrics, {strategy.departments} departments."
+        )
     if credentials:
         click.echo("")
         click.echo("Demo users created. These passwords are shown only now:")

@@ -23,7 +23,7 @@ from app.core.references import ReferenceCounter
 from app.core.signatures import Signature
 from app.documents.models import ControlledDocument, DocumentRevision, ReadAcknowledgement
 from app.intake.models import ImportJob, ImportMapping, ImportRejection
-from app.metrics.models import Initiative, MetricGoal, Objective
+from app.metrics.models import Initiative, MeasuredMetric, MetricGoal, MetricValue, Objective
 from app.nonconformities.models import Nonconformity
 from app.notifications.models import Notification
 from app.organisation.models import Category, Customer, Process, Site, TQMPrinciple
@@ -31,11 +31,21 @@ from app.rca.models import EightDSection, IshikawaCause, RootCause, RootCauseAna
 from app.reports.models import ArchivedReport
 from app.reviews.models import ManagementReview, ReviewOutput
 from app.scheduler.models import CapaRecurrenceFlag, JobRun, RecurrenceSignal, ScheduledJob
+from app.strategy.models import (
+    AssessmentEntry,
+    AssessmentRevision,
+    Capability,
+    Department,
+    RecoveryOwnership,
+    Stakeholder,
+)
 from app.tasks.models import BackgroundTask
 
 __all__ = [
     "ApiToken",
     "ArchivedReport",
+    "AssessmentEntry",
+    "AssessmentRevision",
     "Attachment",
     "Audit",
     "AuditCheckpoint",
@@ -45,6 +55,7 @@ __all__ = [
     "BackgroundTask",
     "Capa",
     "CapaRecurrenceFlag",
+    "Capability",
     "Category",
     "ChecklistQuestion",
     "ChecklistTemplate",
@@ -53,6 +64,7 @@ __all__ = [
     "ControlledDocument",
     "Customer",
     "DataVersion",
+    "Department",
     "DocumentRevision",
     "EffectivenessCheck",
     "EightDSection",
@@ -66,13 +78,16 @@ __all__ = [
     "JobRun",
     "LoginAttempt",
     "ManagementReview",
+    "MeasuredMetric",
     "MetricGoal",
+    "MetricValue",
     "Nonconformity",
     "Notification",
     "Objective",
     "Process",
     "ReadAcknowledgement",
     "RecoveryAction",
+    "RecoveryOwnership",
     "RecurrenceSignal",
     "ReferenceCounter",
     "ReviewOutput",
@@ -81,6 +96,7 @@ __all__ = [
     "ScheduledJob",
     "Signature",
     "Site",
+    "Stakeholder",
     "Standard",
     "StoredFile",
     "StoredFileChunk",

@@ -84,6 +84,7 @@ NAVIGATION: list[NavItem] = [
             "metrics.goal_edit",
         ),
     ),
+    NavItem("Strategy", "strategy.workspace", Permission.DASHBOARD_VIEW, ("strategy.",)),
     NavItem("My work", "capa.my_work", Permission.RECORDS_VIEW),
     NavItem("Complaints", "complaints.complaint_list", Permission.RECORDS_VIEW, ("complaints.",)),
     NavItem(

@@ -102,6 +102,11 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 "/notifications",
                 "/tasks",
                 "/import/mappings",
+                "/strategy",
+                "/strategy/assessment",
+                "/strategy/operating-model",
+                "/strategy/metrics",
+                "/strategy/map",
             ],
             records=[
                 f"/complaints/{story.complaint}",
@@ -127,6 +132,9 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 "/categories/new",
                 "/objectives/new",
                 "/import",
+                "/strategy/assessment/new",
+                "/strategy/departments/new",
+                "/strategy/metrics/new",
             ],
             admin_pages=[
                 "/admin/users",

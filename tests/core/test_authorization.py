@@ -79,6 +79,52 @@ ROUTES = [
     ("POST", "/goals/{goal_id}/edit", "metrics.goal_edit", RECORD_EDIT_POST),
     ("GET", "/financial-case", "metrics.financial_case", EVERYONE_SIGNED_IN),
     ("GET", "/principle-coverage", "metrics.principle_coverage", EVERYONE_SIGNED_IN),
+    # The strategy workspace: assessment, operating model, metrics, strategy map
+    ("GET", "/strategy", "strategy.workspace", EVERYONE_SIGNED_IN),
+    ("GET", "/strategy/assessment", "strategy.assessment_list", EVERYONE_SIGNED_IN),
+    ("GET", "/strategy/assessment/new", "strategy.assessment_new", RECORD_EDITOR),
+    ("POST", "/strategy/assessment/new", "strategy.assessment_new", RECORD_EDIT_POST),
+    ("GET", "/strategy/assessment/{entry_id}", "strategy.assessment_detail", EVERYONE_SIGNED_IN),
+    ("GET", "/strategy/assessment/{entry_id}/revise", "strategy.assessment_revise", RECORD_EDITOR),
+    (
+        "POST",
+        "/strategy/assessment/{entry_id}/revise",
+        "strategy.assessment_revise",
+        RECORD_EDIT_POST,
+    ),
+    ("GET", "/strategy/operating-model", "strategy.operating_model_page", EVERYONE_SIGNED_IN),
+    ("GET", "/strategy/departments/new", "strategy.department_new", RECORD_EDITOR),
+    ("POST", "/strategy/departments/new", "strategy.department_new", RECORD_EDIT_POST),
+    (
+        "GET",
+        "/strategy/departments/{department_id}/edit",
+        "strategy.department_edit",
+        RECORD_EDITOR,
+    ),
+    (
+        "POST",
+        "/strategy/departments/{department_id}/edit",
+        "strategy.department_edit",
+        RECORD_EDIT_POST,
+    ),
+    ("GET", "/strategy/capabilities/new", "strategy.capability_new", RECORD_EDITOR),
+    ("POST", "/strategy/capabilities/new", "strategy.capability_new", RECORD_EDIT_POST),
+    ("GET", "/strategy/stakeholders/new", "strategy.stakeholder_new", RECORD_EDITOR),
+    ("POST", "/strategy/stakeholders/new", "strategy.stakeholder_new", RECORD_EDIT_POST),
+    ("GET", "/strategy/metrics", "strategy.metric_list", EVERYONE_SIGNED_IN),
+    ("GET", "/strategy/metrics/new", "strategy.metric_new", RECORD_EDITOR),
+    ("POST", "/strategy/metrics/new", "strategy.metric_new", RECORD_EDIT_POST),
+    ("GET", "/strategy/metrics/{metric}", "strategy.metric_detail", EVERYONE_SIGNED_IN),
+    ("POST", "/strategy/metrics/{metric}/values", "strategy.metric_value_new", RECORD_EDIT_POST),
+    ("POST", "/strategy/metrics/{metric}/import", "strategy.metric_import", RECORD_EDIT_POST),
+    ("GET", "/strategy/map", "strategy.map_page", EVERYONE_SIGNED_IN),
+    ("GET", "/strategy/map.pdf", "strategy.map_pdf", AUDIT_READERS),
+    (
+        "POST",
+        "/strategy/initiatives/{initiative_id}/capas",
+        "strategy.initiative_link_capa",
+        RECORD_EDIT_DONE,
+    ),
     ("GET", "/admin/users", "accounts.user_list", ADMIN_ONLY),
     ("GET", "/admin/users/new", "accounts.user_new", ADMIN_ONLY),
     ("POST", "/admin/users/new", "accounts.user_new", statuses(LOGIN, 422, 403, 403, 403)),
@@ -333,6 +379,7 @@ ROUTES = [
     ("POST", "/api/v1" + C + "/recovery-actions", "api.add_recovery_action", TOKEN_ONLY),
     ("POST", "/api/v1" + C + "/satisfaction", "api.record_satisfaction", TOKEN_ONLY),
     ("PUT", "/api/v1/customers/C-1", "api.put_customer", TOKEN_ONLY),
+    ("POST", "/api/v1/metrics/authz_metric/values", "api.post_metric_value", TOKEN_ONLY),
     ("GET", "/api/v1/customers/C-1", "api.get_customer", TOKEN_ONLY),
     ("GET", "/api/v1/nonconformities", "api.list_nonconformities", TOKEN_ONLY),
     ("GET", "/api/v1" + N, "api.get_nonconformity", TOKEN_ONLY),
@@ -613,6 +660,26 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             owner_id=lead.id,
         )
 
+        from app.metrics import measured
+        from app.strategy import assessment as strategy_assessment
+        from app.strategy import operating_model
+
+        entry = strategy_assessment.record_entry(
+            kind="business_need",
+            title="Authz need",
+            statement="Customers want answers within a day.",
+            impact="high",
+            user=db.session.merge(lead),
+        )
+        department = operating_model.create_department(name="Authz department")
+        measured.create_metric(
+            key="authz_metric",
+            label="Authz metric",
+            category="sales",
+            unit="money",
+            better="higher",
+        )
+
         from app.api.tokens import create_token
 
         token, _ = create_token(name="Authz integration", scopes="read")
@@ -711,6 +778,9 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             "objective_id": objective.id,
             "goal_id": goal.id,
             "initiative_id": initiative.id,
+            "entry_id": entry.id,
+            "department_id": department.id,
+            "metric": "authz_metric",
             "token_id": token.id,
             "user_id": user.id,
             "site_id": site.id,
