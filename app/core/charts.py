@@ -84,6 +84,8 @@ PLAIN = Margins()
 # Room for labels rotated by 35 degrees (at most 22 characters, the first reaching left of the
 # axes) and for the share axis on the right.
 PARETO = Margins(left=0.17, bottom=0.34, right=0.89)
+# No axes drawn: boxes and lines on the whole figure, below the title and column headings.
+DIAGRAM = Margins(left=0.02, right=0.98, bottom=0.03, top=0.78)
 
 
 @dataclass
@@ -402,6 +404,7 @@ def scoped_svg(svg: str, prefix: str) -> str:
     return _SVG_ID.sub(lambda match: f"{match.group(1)}{prefix}-{match.group(2)}", svg)
 
 
+@_memoised
 def operating_model_svg(
     departments: Sequence[tuple[str, Sequence[str], Sequence[str]]],
     recoveries: Sequence[str],
@@ -414,9 +417,9 @@ def operating_model_svg(
     with rc_context(_RC):
         processes = sorted({name for _, names, _ in departments for name in names})
         rows = max(len(processes), len(departments), len(recoveries), 1)
-        figure = _figure(8.0, max(2.4, 0.42 * rows + 0.9))
+        figure = _figure(DIAGRAM, width=8.0, height=max(2.4, 0.42 * rows + 0.9))
         axes = figure.add_subplot()
-        axes.set_title(title)
+        axes.set_title(title, pad=14)  # clear of the column headings
         axes.set_axis_off()
         if not departments:
             _empty(axes, "No departments yet")
