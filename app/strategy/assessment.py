@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from app.accounts.models import User
 from app.core.db import ensure_current_version, flush_or_refuse_stale, utcnow
 from app.core.errors import ServiceError
+from app.core.validation import checked_record, checked_records
 from app.extensions import db
 from app.metrics.models import Initiative, Objective
 from app.organisation.models import Site
@@ -26,16 +27,6 @@ from app.strategy.models import AssessmentEntry, AssessmentRevision, FactorKind,
 
 TITLE_MAX_LENGTH = 200
 STATEMENT_MAX_LENGTH = 5000
-
-
-def _picked(model: type, ids: Iterable[int | str], field: str) -> list:
-    wanted = {int(value) for value in ids or ()}
-    if not wanted:
-        return []
-    found = list(db.session.scalars(select(model).where(model.id.in_(wanted))))
-    if len(found) != len(wanted):
-        raise ServiceError("Choose from the list.", field=field)
-    return sorted(found, key=lambda item: item.id)
 
 
 def _checked(
@@ -81,9 +72,7 @@ def record_entry(
     title = (title or "").strip()
     if not title or len(title) > TITLE_MAX_LENGTH:
         raise ServiceError(f"Give a title of at most {TITLE_MAX_LENGTH} characters.", field="title")
-    site = db.session.get(Site, int(site_id)) if site_id else None
-    if site_id and site is None:
-        raise ServiceError("Choose a site from the list.", field="site_id")
+    site = checked_record(Site, site_id, "Choose a site from the list.", "site_id")
     text, rating, day = _checked(
         statement=statement, impact=impact, assessed_on=assessed_on, today=today
     )
@@ -95,8 +84,8 @@ def record_entry(
             statement=text,
             impact=rating,
             recorded_by=user,
-            objectives=_picked(Objective, objective_ids, "objective_ids"),
-            initiatives=_picked(Initiative, initiative_ids, "initiative_ids"),
+            objectives=checked_records(Objective, objective_ids, "objective_ids"),
+            initiatives=checked_records(Initiative, initiative_ids, "initiative_ids"),
         )
     )
     db.session.add(entry)
@@ -135,8 +124,8 @@ def revise_entry(
         statement=text,
         impact=rating,
         recorded_by=user,
-        objectives=_picked(Objective, objective_ids, "objective_ids"),
-        initiatives=_picked(Initiative, initiative_ids, "initiative_ids"),
+        objectives=checked_records(Objective, objective_ids, "objective_ids"),
+        initiatives=checked_records(Initiative, initiative_ids, "initiative_ids"),
     )
     entry.revisions.append(revision)
     # A revision moves the entry's version on, so a second form opened on the same revision is

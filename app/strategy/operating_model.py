@@ -20,6 +20,7 @@ from app.complaints.models import Complaint
 from app.core import charts
 from app.core.db import ensure_current_version, flush_or_refuse_stale
 from app.core.errors import ServiceError
+from app.core.validation import checked_record, checked_records
 from app.extensions import db
 from app.metrics.models import Initiative
 from app.organisation.models import Process
@@ -37,16 +38,6 @@ from app.strategy.models import (
 NAME_MAX_LENGTH = 120
 
 
-def _picked(model: type, ids: Iterable[int | str], field: str) -> list:
-    wanted = {int(value) for value in ids or ()}
-    if not wanted:
-        return []
-    found = list(db.session.scalars(select(model).where(model.id.in_(wanted))))
-    if len(found) != len(wanted):
-        raise ServiceError("Choose from the list.", field=field)
-    return sorted(found, key=lambda item: item.id)
-
-
 def _name(name: str, model: type, exclude_id: int | None, limit: int = NAME_MAX_LENGTH) -> str:
     name = (name or "").strip()
     if not name or len(name) > limit:
@@ -58,10 +49,8 @@ def _name(name: str, model: type, exclude_id: int | None, limit: int = NAME_MAX_
 
 
 def _head(head_id: int | str | None) -> User | None:
-    if not head_id:
-        return None
-    head = db.session.get(User, int(head_id))
-    if head is None or not head.active:
+    head = checked_record(User, head_id, "Choose an active user as the head.", "head_id")
+    if head is not None and not head.active:
         raise ServiceError("Choose an active user as the head.", field="head_id")
     return head
 
@@ -84,8 +73,8 @@ def _apply(
 ) -> None:
     department.description = (description or "").strip()
     department.head = _head(head_id)
-    department.processes = _picked(Process, process_ids, "process_ids")
-    department.initiatives = _picked(Initiative, initiative_ids, "initiative_ids")
+    department.processes = checked_records(Process, process_ids, "process_ids")
+    department.initiatives = checked_records(Initiative, initiative_ids, "initiative_ids")
     wanted = _recoveries(recoveries)
     kept = [item for item in department.recoveries if item.recovery in wanted]
     have = {item.recovery for item in kept}
@@ -149,9 +138,9 @@ def create_capability(
     *, name: str, description: str = "", department_id: int | str | None = None
 ) -> Capability:
     """Add a capability, held by a department or (a gap worth seeing) by none."""
-    department = db.session.get(Department, int(department_id)) if department_id else None
-    if department_id and department is None:
-        raise ServiceError("Choose a department from the list.", field="department_id")
+    department = checked_record(
+        Department, department_id, "Choose a department from the list.", "department_id"
+    )
     capability = Capability(
         name=_name(name, Capability, None, 200),
         description=(description or "").strip(),
@@ -174,9 +163,9 @@ def create_stakeholder(
         stakeholder_kind = StakeholderKind(kind)
     except ValueError:
         raise ServiceError("Choose internal or external.", field="kind") from None
-    department = db.session.get(Department, int(department_id)) if department_id else None
-    if department_id and department is None:
-        raise ServiceError("Choose a department from the list.", field="department_id")
+    department = checked_record(
+        Department, department_id, "Choose a department from the list.", "department_id"
+    )
     stakeholder = Stakeholder(
         name=_name(name, Stakeholder, None, 200),
         kind=stakeholder_kind,
