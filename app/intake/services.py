@@ -73,6 +73,7 @@ from app.intake.models import (
     ImportStatus,
 )
 from app.intake.reference import Lookups, create_records, name_key
+from app.intake.reference import planned_creations as _planned_creations
 from app.intake.rows import (
     EXTERNAL_ID_MAX_LENGTH,
     SourceRow,
@@ -437,6 +438,16 @@ def preview(job: ImportJob, limit: int = PREVIEW_ROWS) -> list[PreviewRow]:
         )
         for o in evaluate(rows, mapping)
     ]
+
+
+def planned_creations(job: ImportJob) -> dict[str, list[str]]:
+    """The customers, processes and categories the import would create (fields with
+    `if_missing: create`), by kind: names the rows give that no record has yet. Rows already
+    imported (duplicates) are left out: they create nothing."""
+    mapping = job_mapping(job)
+    rows = source_rows(job, mapping)
+    duplicates = duplicate_rows(rows, mapping, RowReader(mapping), set())
+    return _planned_creations(mapping, [r for r in rows if r.number not in duplicates])
 
 
 # --- running -----------------------------------------------------------------------------------

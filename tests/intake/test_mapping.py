@@ -75,8 +75,8 @@ def test_value_maps_ignore_case_and_unmapped_values_are_refused_by_name() -> Non
     reader = RowReader(mapping)
     assert reader.read(2, {"T": "x", "C": " customer care CALL "}).text["channel"] == "phone"
     assert reader.read(3, {"T": "x", "C": "E-mail"}).text["channel"] == "email"
-    with pytest.raises(RowError, match=r"Channel “Fax” is not known; map it to one of phone"):
-        reader.read(4, {"T": "x", "C": "Fax"})
+    with pytest.raises(RowError, match=r"Channel “Pigeon” is not known; map it to one of phone"):
+        reader.read(4, {"T": "x", "C": "Pigeon"})
 
 
 @pytest.mark.parametrize(
@@ -92,19 +92,22 @@ def test_value_maps_ignore_case_and_unmapped_values_are_refused_by_name() -> Non
         (
             {
                 **BASE,
-                "fields": {**BASE["fields"], "channel": {"column": "T", "values": {"a": "fax"}}},
+                "fields": {**BASE["fields"], "channel": {"column": "T", "values": {"a": "pigeon"}}},
             },
             ["T"],
-            "“a” maps to “fax”",
+            "“a” maps to “pigeon”",
         ),
         ({**BASE, "timezone": "Mars/Base"}, ["T"], "unknown time zone"),
+        ({**BASE, "filter": {"column": "T"}}, ["T"], "needs exactly one of equals, in, not_in"),
+        ({**BASE, "filter": {"column": "T", "in": []}}, ["T"], "needs values to compare with"),
+        ({**BASE, "filter": {"column": "Mood", "equals": "negative"}}, ["T"], "no column “Mood”"),
         (
             {
                 **BASE,
-                "fields": {**BASE["fields"], "category": {"column": "T", "if_missing": "create"}},
+                "fields": {**BASE["fields"], "title": {"column": "T", "if_missing": "create"}},
             },
             ["T"],
-            "only customers can be created",
+            "“if_missing” applies to customer, process and category",
         ),
         ({**BASE, "fields": {**BASE["fields"], "colour": "T"}}, ["T"], "unknown field(s) colour"),
     ],
