@@ -127,7 +127,8 @@ def create_records(wanted: dict[str, list[str]]) -> dict[tuple[str, str], int]:
 
 def planned_creations(mapping: Mapping, rows: Iterable[Any]) -> dict[str, list[str]]:
     """The names (first spelling met) the rows give for each field that creates missing records,
-    and that no record in Loop has yet: what the import would create, kind by kind."""
+    and that no record in Loop has yet: what the import would create, kind by kind. (A name too
+    long for its record is not among them: its rows are rejected, saying so.)"""
     kinds = [
         k for k in LOOKUP_FIELDS if k in mapping.fields and mapping.fields[k].if_missing == "create"
     ]
@@ -141,7 +142,7 @@ def planned_creations(mapping: Mapping, rows: Iterable[Any]) -> dict[str, list[s
         values = reader.clean(row.values)
         for kind in kinds:
             name = clean_name(reader.raw(mapping.fields[kind], values))
-            if name and not lookups.known(kind, name):
+            if name and len(name) <= NAME_MAX_LENGTH[kind] and not lookups.known(kind, name):
                 planned[kind].setdefault(name.casefold(), name)
     return {
         kind: sorted(names.values(), key=str.casefold) for kind, names in planned.items() if names
