@@ -124,10 +124,8 @@ def test_the_airline_export_imports_only_the_negative_tweets(session, run_import
 
     assert (job.imported_count, job.rejected_count, job.filtered_count) == (2, 0, 3)
     assert "3 left out by the row filter." in job.message
-    got = {
-        c.external_id: c
-        for c in session.scalars(select(Complaint).where(Complaint.source_system == "twitter-airline"))
-    }
+    imported = select(Complaint).where(Complaint.source_system == "twitter-airline")
+    got = {c.external_id: c for c in session.scalars(imported)}
     assert set(got) == {"570301031407624196", "570300817074462722"}
     aggressive = got["570301031407624196"]
     assert aggressive.title == "Virgin America: Bad Flight"
