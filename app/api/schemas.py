@@ -135,7 +135,8 @@ class ComplaintIn(RequestBody):
     title: str = Field(min_length=1, max_length=200)
     channel: Channel = Field(description="How the customer complained.")
     severity: Severity
-    description: str = Field(default="", max_length=1_000_000)
+    # Long narratives are welcome; the limit leaves room in the API's 1 MB request limit.
+    description: str = Field(default="", max_length=500_000)
     product_or_service: str = Field(default="", max_length=200)
     received_at: IsoDateTime | None = Field(
         default=None,
