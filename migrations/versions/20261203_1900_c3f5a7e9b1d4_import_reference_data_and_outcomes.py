@@ -36,8 +36,9 @@ def _check(values: tuple[str, ...]) -> str:
 def _set_channels(old: tuple[str, ...], new: tuple[str, ...]) -> None:
     bind = op.get_bind()
     if bind.dialect.name != "sqlite":
-        op.drop_constraint("ck_complaint_channel", "complaint", type_="check")
-        op.create_check_constraint("ck_complaint_channel", "complaint", _check(new))
+        # op.f: the name is final (the naming convention would prefix it again).
+        op.drop_constraint(op.f("ck_complaint_channel"), "complaint", type_="check")
+        op.create_check_constraint(op.f("ck_complaint_channel"), "complaint", _check(new))
         return
     sql = bind.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'complaint'"
