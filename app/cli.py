@@ -249,6 +249,9 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
     from app.demo.strategy import seed_demo_strategy
 
     strategy = seed_demo_strategy()
+    from app.demo.imports import seed_demo_mappings
+
+    mappings = seed_demo_mappings()
     # Fresh planner statistics after a bulk load, so list queries pick the right index at once.
     db.session.execute(text("ANALYZE"))
     elapsed = time.monotonic() - started
@@ -259,7 +262,7 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
         f"analyses, {result.capas} CAPAs, {result.checks} checks, {result.trainings} trainings, "
         f"{goals} metric goals, {audit_result.audits} internal audits "
         f"({audit_result.findings} findings), {audit_result.reviews} management reviews, "
-        f"{documents} controlled documents in {elapsed:.1f} s."
+        f"{documents} controlled documents, {mappings} saved import mappings in {elapsed:.1f} s."
     )
     if strategy.departments:
         click.echo(
