@@ -13,7 +13,7 @@
   the first of those).
 
 Revision ID: c3f5a7e9b1d4
-Revises: a7d3f1c9e2b4
+Revises: 7be7a7994507
 Create Date: 2026-12-03 19:00:00.000000+00:00
 """
 
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "c3f5a7e9b1d4"
-down_revision = "a7d3f1c9e2b4"
+down_revision = "7be7a7994507"
 branch_labels = None
 depends_on = None
 
