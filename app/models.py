@@ -31,6 +31,13 @@ from app.rca.models import EightDSection, IshikawaCause, RootCause, RootCauseAna
 from app.reports.models import ArchivedReport
 from app.reviews.models import ManagementReview, ReviewOutput
 from app.scheduler.models import CapaRecurrenceFlag, JobRun, RecurrenceSignal, ScheduledJob
+from app.suppliers.models import (
+    ComplaintAttribution,
+    NonconformityAttribution,
+    Scar,
+    ScarLink,
+    Supplier,
+)
 from app.tasks.models import BackgroundTask
 
 __all__ = [
@@ -50,6 +57,7 @@ __all__ = [
     "ChecklistTemplate",
     "Clause",
     "Complaint",
+    "ComplaintAttribution",
     "ControlledDocument",
     "Customer",
     "DataVersion",
@@ -68,6 +76,7 @@ __all__ = [
     "ManagementReview",
     "MetricGoal",
     "Nonconformity",
+    "NonconformityAttribution",
     "Notification",
     "Objective",
     "Process",
@@ -78,12 +87,15 @@ __all__ = [
     "ReviewOutput",
     "RootCause",
     "RootCauseAnalysis",
+    "Scar",
+    "ScarLink",
     "ScheduledJob",
     "Signature",
     "Site",
     "Standard",
     "StoredFile",
     "StoredFileChunk",
+    "Supplier",
     "TQMPrinciple",
     "TrainingAssignment",
     "User",
