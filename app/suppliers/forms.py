@@ -14,6 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, Optional
 
+from app.core.forms import select_choices
 from app.suppliers.models import SupplierStatus
 from app.suppliers.scar import ANSWER_MAX_LENGTH, PROBLEM_MAX_LENGTH
 from app.suppliers.services import NAME_MAX_LENGTH, REASON_MAX_LENGTH, TEXT_MAX_LENGTH
@@ -37,7 +38,7 @@ class SupplierForm(FlaskForm):
     process_ids = SelectMultipleField("Processes they supply", coerce=int, validate_choice=False)
     status = SelectField(
         "Approval status",
-        choices=[(status.value, status.label) for status in SupplierStatus],
+        choices=select_choices([(status.value, status.label) for status in SupplierStatus]),
         default=SupplierStatus.APPROVED.value,
     )
     status_reason = TextAreaField(
@@ -60,7 +61,8 @@ class StatusForm(FlaskForm):
 
 class AttributionForm(FlaskForm):
     kind = SelectField(
-        "Record", choices=[("nonconformity", "Nonconformity"), ("complaint", "Complaint")]
+        "Record",
+        choices=select_choices([("nonconformity", "Nonconformity"), ("complaint", "Complaint")]),
     )
     reference = StringField(
         "Reference",
@@ -95,7 +97,9 @@ class ReviewForm(FlaskForm):
     version = HiddenField()
     decision = SelectField(
         "Decision",
-        choices=[("accept", "Accept the answer"), ("return", "Return to the supplier")],
+        choices=select_choices(
+            [("accept", "Accept the answer"), ("return", "Return to the supplier")]
+        ),
     )
     comments = TextAreaField(
         "Comments for the supplier",
@@ -113,7 +117,9 @@ class ReviewForm(FlaskForm):
 
 
 class LinkForm(FlaskForm):
-    action = SelectField("Link", choices=[("resend", "Send a new link"), ("revoke", "Revoke")])
+    action = SelectField(
+        "Link", choices=select_choices([("resend", "Send a new link"), ("revoke", "Revoke")])
+    )
 
 
 class CancelForm(FlaskForm):

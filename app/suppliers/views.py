@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from app.audit.services import history_of
 from app.capa import services as capa_services
@@ -81,7 +82,7 @@ def supplier_list() -> tuple[str, int]:
 
 def _supplier_form(supplier: Supplier | None) -> SupplierForm:
     form = SupplierForm(obj=supplier if request.method == "GET" else None)
-    form.process_ids.choices = [(p.id, p.name) for p in services.process_choices()]
+    form.process_ids.choices = [SelectChoice(p.id, p.name) for p in services.process_choices()]
     if request.method == "GET" and supplier is not None:
         form.process_ids.data = [p.id for p in supplier.processes]
         form.version.data = str(supplier.version)
@@ -262,9 +263,11 @@ def scar_new(supplier_id: int) -> FormPage:
     supplier = _supplier_or_404(supplier_id)
     form = ScarForm()
     ncs = services.attributed_nonconformities(supplier)
-    form.nonconformity.choices = [(nc.reference, f"{nc.reference} {nc.title}") for nc in ncs]
+    form.nonconformity.choices = [
+        SelectChoice(nc.reference, f"{nc.reference} {nc.title}") for nc in ncs
+    ]
     form.owner_id.choices = [
-        (user.id, user.full_name)
+        SelectChoice(user.id, user.full_name)
         for user in capa_services.assignable_people()
         if capa_services.is_quality_lead(user)
     ]
@@ -314,7 +317,7 @@ def _render_scar(scar: Scar, status: int = 200, **forms: Any) -> tuple[str, int]
     review_form = forms.get("review_form") or ReviewForm(formdata=None)
     review_form.version.data = str(scar.version)
     review_form.principle_ids.choices = [
-        (p.id, f"{p.id}. {p.name}") for p in capa_services.list_principles()
+        SelectChoice(p.id, f"{p.id}. {p.name}") for p in capa_services.list_principles()
     ]
     if not review_form.is_submitted():
         review_form.principle_ids.data = [6]
@@ -345,7 +348,9 @@ def scar_detail(reference: str) -> tuple[str, int]:
 def scar_review(reference: str) -> FormPage:
     scar = _scar_or_404(reference)
     form = ReviewForm()
-    form.principle_ids.choices = [(p.id, p.name) for p in capa_services.list_principles()]
+    form.principle_ids.choices = [
+        SelectChoice(p.id, p.name) for p in capa_services.list_principles()
+    ]
     if form.validate_on_submit():
         try:
             if form.decision.data == "accept":
