@@ -165,7 +165,8 @@ def _register_request_hooks(app: Flask) -> None:
             "base-uri 'none'; frame-ancestors 'none'"
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
+        # A page may ask for less (the supplier response page: no-referrer, its token is in the path).
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers["X-Frame-Options"] = "DENY"
         if app.config.get("HSTS"):
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
