@@ -429,6 +429,7 @@ def scar_cancel(reference: str) -> FormPage:
     return _render_scar(_scar_or_404(reference), 422, cancel_form=form)
 
 
+@blueprint.app_template_global("supplier_panel")
 def nonconformity_supplier_panel(nc: Nonconformity) -> dict[str, Any]:
     """What the nonconformity page shows of suppliers: the supplier it is attributed to and its
     SCARs (for the template include `suppliers/_nonconformity_panel.html`)."""

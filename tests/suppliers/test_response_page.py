@@ -31,9 +31,7 @@ def test_a_wrong_token_is_404_and_shows_nothing(client, committed) -> None:
     assert "not valid" in response.get_data(as_text=True)
 
 
-def test_the_page_shows_that_scar_and_nothing_of_the_company_beyond_it(
-    client, committed
-) -> None:
+def test_the_page_shows_that_scar_and_nothing_of_the_company_beyond_it(client, committed) -> None:
     scar_id, reference, token, nc_reference = _scar(committed)
     response = client.get(f"/supplier-response/{token}")
     page = response.get_data(as_text=True)
@@ -64,9 +62,12 @@ def test_the_answer_is_audited_as_the_supplier_and_the_link_cannot_be_reused(
                 AuditEvent.record_type == "scar", AuditEvent.record_id == scar_id
             )
         ).all()
-        return scar.status, scar.root_cause, scar.first_answered_at, [
-            (event.actor, event.remote_addr) for event in events
-        ]
+        return (
+            scar.status,
+            scar.root_cause,
+            scar.first_answered_at,
+            [(event.actor, event.remote_addr) for event in events],
+        )
 
     status, root_cause, first_answered_at, actors = committed(read)
     assert status == ScarStatus.ANSWERED
@@ -108,13 +109,9 @@ def test_a_revoked_link_is_refused(client, login, committed) -> None:
     assert "withdrawn" in response.get_data(as_text=True)
 
 
-def test_an_incomplete_answer_comes_back_with_errors_and_changes_nothing(
-    client, committed
-) -> None:
+def test_an_incomplete_answer_comes_back_with_errors_and_changes_nothing(client, committed) -> None:
     scar_id, _, token, _ = _scar(committed)
-    response = client.post(
-        f"/supplier-response/{token}", data={**ANSWER, "root_cause": "  "}
-    )
+    response = client.post(f"/supplier-response/{token}", data={**ANSWER, "root_cause": "  "})
     assert response.status_code == 422
     assert "root cause is required." in response.get_data(as_text=True).lower()
     assert committed(lambda: db.session.get(Scar, scar_id).status) == ScarStatus.AWAITING_RESPONSE
