@@ -165,7 +165,8 @@ def _register_request_hooks(app: Flask) -> None:
             "base-uri 'none'; frame-ancestors 'none'"
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
-        # A page may ask for less (the supplier response page: no-referrer, its token is in the path).
+        # A page may ask for less: the supplier response page (its token is in the path) sends
+        # no referrer at all.
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers["X-Frame-Options"] = "DENY"
         if app.config.get("HSTS"):

@@ -32,7 +32,7 @@ def test_a_wrong_token_is_404_and_shows_nothing(client, committed) -> None:
 
 
 def test_the_page_shows_that_scar_and_nothing_of_the_company_beyond_it(client, committed) -> None:
-    scar_id, reference, token, nc_reference = _scar(committed)
+    _scar_id, reference, token, nc_reference = _scar(committed)
     response = client.get(f"/supplier-response/{token}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -50,7 +50,7 @@ def test_the_page_shows_that_scar_and_nothing_of_the_company_beyond_it(client, c
 def test_the_answer_is_audited_as_the_supplier_and_the_link_cannot_be_reused(
     client, committed
 ) -> None:
-    scar_id, reference, token, _ = _scar(committed)
+    scar_id, _reference, token, _ = _scar(committed)
     response = client.post(f"/supplier-response/{token}", data=ANSWER)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert "Thank you" in response.get_data(as_text=True)
@@ -99,7 +99,7 @@ def test_an_expired_link_is_refused(client, committed) -> None:
 
 
 def test_a_revoked_link_is_refused(client, login, committed) -> None:
-    scar_id, reference, token, _ = _scar(committed)
+    _scar_id, reference, token, _ = _scar(committed)
     login("quality_lead")
     revoked = client.post(f"/suppliers/scars/{reference}/link", data={"action": "revoke"})
     assert revoked.status_code == 302
