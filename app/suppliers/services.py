@@ -325,7 +325,7 @@ class Scorecard:
     complaints: int = 0
     scars_open: int = 0
     scars_overdue: int = 0
-    # SCARs due in the period whose answer is in or whose due date has passed.
+    # SCARs sent in the period whose answer is in or whose due date has passed.
     responses_due: int = 0
     responses_on_time: int = 0
     # Accepted SCARs whose CAPA reached a verdict, and how many of those were effective.
@@ -379,8 +379,8 @@ def scorecards(
 ) -> dict[int, Scorecard]:
     """Each supplier's scorecard for `period`, with a fixed number of grouped queries whatever
     the number of suppliers: nonconformities (by detection date) and complaints (by receipt)
-    attributed in the period; SCARs open and overdue now; on-time response rate of SCARs due in
-    the period; effectiveness of the CAPAs accepted SCARs led to."""
+    attributed in the period; SCARs open and overdue now; on-time response rate of SCARs sent in
+    the period (once answered or past due); effectiveness of the CAPAs accepted SCARs led to."""
     today = today or utcnow().date()
     ids = sorted(set(supplier_ids))
     cards = {ident: Scorecard() for ident in ids}
@@ -423,8 +423,8 @@ def scorecards(
     responses = db.session.execute(
         select(Scar.supplier_id, Scar.due_date, Scar.first_answered_at).where(
             Scar.supplier_id.in_(ids),
-            Scar.due_date >= period.start,
-            Scar.due_date <= period.end,
+            Scar.created_at >= period.start_at,
+            Scar.created_at < period.end_at,
             Scar.status != "cancelled",
         )
     )
