@@ -62,6 +62,11 @@ def respond(token: str) -> tuple[str, int]:
                     corrective_action=form.corrective_action.data or "",
                     verification=form.verification.data or "",
                 ),
+                evidence=[
+                    (upload.stream, upload.filename)
+                    for upload in request.files.getlist("files")
+                    if upload and upload.filename
+                ],
             )
         except ServiceError as error:
             apply_service_error(form, error)

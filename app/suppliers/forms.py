@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
+    MultipleFileField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -156,3 +157,7 @@ class SupplierAnswerForm(FlaskForm):
         "Corrective action", "D5–D6: what you change so that it cannot happen again, and when."
     )
     verification = _answer_field("Verification", "D6–D7: how you checked that the action works.")
+    files = MultipleFileField(
+        "Evidence (optional)",
+        description="Photos, test reports, a revised control plan: PDF, images, office files.",
+    )

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import IO
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import select
@@ -75,6 +77,11 @@ def get_by_reference(reference: str) -> Scar | None:
         .options(joinedload(Scar.supplier), joinedload(Scar.nonconformity))
         .where(Scar.reference == reference)
     )
+
+
+def is_read_only(scar: Scar) -> bool:
+    """Accepted and cancelled SCARs are read-only (their evidence files too)."""
+    return SCAR_WORKFLOW.is_locked(scar)
 
 
 def is_overdue(scar: Scar, today: date | None = None) -> bool:
@@ -305,9 +312,15 @@ class SupplierAnswer:
     verification: str
 
 
-def record_supplier_answer(link: ScarLink, answer: SupplierAnswer) -> Scar:
-    """Store the supplier's 8D answer, spend the link and tell the SCAR's owner. Written to the
-    audit trail as `supplier:<name>` with the request's address. Every field is required."""
+def record_supplier_answer(
+    link: ScarLink,
+    answer: SupplierAnswer,
+    evidence: Sequence[tuple[IO[bytes], str | None]] = (),
+) -> Scar:
+    """Store the supplier's 8D answer with any `evidence` files (attached to the SCAR through
+    the attachments store), spend the link and tell the SCAR's owner. Written to the audit trail
+    as `supplier:<name>` with the request's address. Every field is required; a refused file
+    (type, size, empty) refuses the whole answer."""
     scar = link.scar
     label = f"The SCAR {scar.reference}"
     fields = {
@@ -338,6 +351,16 @@ def record_supplier_answer(link: ScarLink, answer: SupplierAnswer) -> Scar:
         scar.status = ScarStatus.ANSWERED
         link.used_at = now
         flush_or_refuse_stale(db.session, label)
+        if evidence:
+            from app.attachments.services import TARGETS, attach_files
+
+            attach_files(
+                TARGETS["scars"],
+                scar,
+                evidence,
+                None,
+                external_party=f"supplier:{scar.supplier.name}",
+            )
     notify(
         scar.owner,
         kind="scar_answered",

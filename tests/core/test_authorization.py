@@ -50,6 +50,7 @@ ATTACHMENT_TARGETS = [
     ("capa", "capa"),
     ("checks", "check_id"),
     ("trainings", "training_id"),
+    ("scars", "scar"),
 ]
 
 # (method, path template, endpoint, expected status by role)

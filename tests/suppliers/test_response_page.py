@@ -59,7 +59,7 @@ def test_the_answer_is_audited_as_the_supplier_and_the_link_cannot_be_reused(
         scar = db.session.get(Scar, scar_id)
         events = db.session.scalars(
             select(AuditEvent).where(
-                AuditEvent.record_type == "scar", AuditEvent.record_id == scar_id
+                AuditEvent.record_type == "scar", AuditEvent.record_id == str(scar_id)
             )
         ).all()
         return (
@@ -145,3 +145,43 @@ def test_the_form_is_csrf_protected(databases) -> None:
     with app.app_context():
         db.session.remove()
         app.extensions["loop_db"].engine.dispose()
+
+
+def test_the_supplier_attaches_evidence_with_the_answer(client, committed) -> None:
+    import io
+
+    from app.attachments.models import Attachment
+
+    scar_id, reference, token, _ = _scar(committed)
+    refused = client.post(
+        f"/supplier-response/{token}",
+        data={**ANSWER, "files": [(io.BytesIO(b""), "empty.txt")]},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    assert "“empty.txt” is empty." in refused.get_data(as_text=True)
+    assert committed(lambda: db.session.get(Scar, scar_id).status) == ScarStatus.AWAITING_RESPONSE
+
+    answered = client.post(
+        f"/supplier-response/{token}",
+        data={**ANSWER, "files": [(io.BytesIO(b"Lot 4711: 0 cracks in 200.\n"), "report.txt")]},
+        content_type="multipart/form-data",
+    )
+    assert answered.status_code == 200, answered.get_data(as_text=True)
+
+    def read():
+        files = db.session.scalars(
+            select(Attachment).where(
+                Attachment.record_type == "scar", Attachment.record_id == str(scar_id)
+            )
+        ).all()
+        events = db.session.scalars(
+            select(AuditEvent.actor).where(
+                AuditEvent.record_type == "scar", AuditEvent.record_id == str(scar_id)
+            )
+        ).all()
+        return [(f.filename, f.uploaded_by_id) for f in files], events
+
+    files, actors = committed(read)
+    assert files == [("report.txt", None)]
+    assert actors.count("supplier:Acme Parts") >= 2  # the answer and the file
