@@ -152,7 +152,7 @@ def test_the_supplier_attaches_evidence_with_the_answer(client, committed) -> No
 
     from app.attachments.models import Attachment
 
-    scar_id, reference, token, _ = _scar(committed)
+    scar_id, _, token, _ = _scar(committed)
     refused = client.post(
         f"/supplier-response/{token}",
         data={**ANSWER, "files": [(io.BytesIO(b""), "empty.txt")]},
