@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.audit.services import history_of
 from app.capa import services as capa_services
+from app.complaints.models import Complaint
 from app.core.db import utcnow
 from app.core.errors import ServiceError, StaleRecord
 from app.core.forms import apply_service_error, form_status, refuse_if_not_permitted
@@ -427,6 +428,12 @@ def scar_cancel(reference: str) -> FormPage:
             flash(f"Cancelled {scar.reference}.", "success")
             return redirect(url_for(".scar_detail", reference=scar.reference))
     return _render_scar(_scar_or_404(reference), 422, cancel_form=form)
+
+
+@blueprint.app_template_global("complaint_supplier")
+def complaint_supplier(complaint: Complaint) -> Supplier | None:
+    """The supplier a complaint is attributed to, for the complaint's page."""
+    return services.supplier_of_complaint(complaint.id)
 
 
 @blueprint.app_template_global("supplier_panel")

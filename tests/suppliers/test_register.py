@@ -155,3 +155,24 @@ def test_the_register_page_lists_suppliers_with_their_scorecards(client, login, 
     assert "Acme Parts" in page
     assert 'data-testid="supplier-row"' in page
     assert "New supplier" not in page  # contributors read, quality leads keep the register
+
+
+def test_the_complaint_page_names_the_supplier_it_is_attributed_to(
+    client, login, committed
+) -> None:
+    login("contributor")
+
+    def make():
+        from app.complaints import services as complaint_services
+
+        lead = factories.create_user("quality_lead")
+        complaint = complaint_services.record_complaint(
+            user=lead, title="Router keeps rebooting", channel="phone", severity="low"
+        )
+        supplier = services.create_supplier(name="RouterWorks Ltd", user=lead)
+        services.attribute(supplier, "complaint", complaint.reference, user=lead)
+        return complaint.reference
+
+    reference = committed(make)
+    page = client.get(f"/complaints/{reference}").get_data(as_text=True)
+    assert 'data-testid="complaint-supplier"' in page and "RouterWorks Ltd" in page
