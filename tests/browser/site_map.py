@@ -77,6 +77,20 @@ def seed_site(live_server: LiveServer) -> SiteMap:
             owner_id=lead.id,
             principle_ids=[1],
         )
+        from app.suppliers import scar as scar_services
+        from app.suppliers import services as supplier_services
+
+        supplier = supplier_services.create_supplier(
+            name=f"Layout supplier{suffix}", contact_email="layout@supplier.example", user=lead
+        )
+        supplier_services.attribute(supplier, "nonconformity", nc.reference, user=lead)
+        scar = scar_services.issue_scar(
+            nc,
+            problem="Parts arrive late.",
+            due_date=utcnow().date(),
+            owner_id=lead.id,
+            user=lead,
+        ).scar
         closed_analysis = (
             db.session.query(RootCauseAnalysis).filter_by(nonconformity_id=story.nc_id).one()
         )
@@ -102,6 +116,8 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 "/notifications",
                 "/tasks",
                 "/import/mappings",
+                "/suppliers",
+                "/suppliers/scars",
             ],
             records=[
                 f"/complaints/{story.complaint}",
@@ -113,6 +129,8 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 f"/nonconformities/{nc.reference}/analyses/{analysis.id}",
                 f"/capa/{capa.reference}",
                 f"/objectives/{objective.id}",
+                f"/suppliers/{supplier.id}",
+                f"/suppliers/scars/{scar.reference}",
             ],
             open_records={
                 "complaint": f"/complaints/{complaint.reference}",
@@ -127,6 +145,7 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 "/categories/new",
                 "/objectives/new",
                 "/import",
+                "/suppliers/new",
             ],
             admin_pages=[
                 "/admin/users",
