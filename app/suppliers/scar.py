@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import IO
+from typing import IO, Any
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import select
@@ -383,6 +383,27 @@ def _analysis_for(nc: Nonconformity, scar: Scar, user: User) -> RootCauseAnalysi
     )
 
 
+def _plan_supplier_capa(
+    scar: Scar, root_cause_id: int, due_date: date, principle_ids: list[int], user: User
+) -> Any:
+    return capa_services.plan_capa(
+        kind="corrective",
+        recovery_dimension="process",
+        title=f"{scar.reference} {scar.supplier.name}: {scar.corrective_action}"[:200],
+        description=(
+            f"Corrective action by {scar.supplier.name} (SCAR {scar.reference}).\n\n"
+            f"Containment: {scar.containment}\n\nRoot cause: {scar.root_cause}\n\n"
+            f"Corrective action: {scar.corrective_action}\n\nVerification: {scar.verification}"
+        ),
+        owner_id=scar.owner_id,
+        due_date=due_date,
+        principle_ids=principle_ids,
+        nonconformity_ids=[scar.nonconformity_id],
+        root_cause_ids=[root_cause_id],
+        user=user,
+    )
+
+
 def accept_scar(
     scar: Scar,
     *,
@@ -405,27 +426,21 @@ def accept_scar(
     nc = scar.nonconformity
     if nc.status in CLOSED_NC:
         raise ServiceError(f"{nc.reference} is {nc.status.label.lower()}: no CAPA can be added.")
+    if capa_due_date is None:
+        raise ServiceError("The CAPA's due date is required.", field="capa_due_date")
+    if not principle_ids:
+        raise ServiceError("Map the CAPA to at least one TQM principle.", field="principle_ids")
     analysis = _analysis_for(nc, scar, user)
     root_cause = rca_services.add_root_cause(
         analysis, f"{scar.supplier.name}: {scar.root_cause}", "material", user=user
     )
     db.session.flush()
-    capa = capa_services.plan_capa(
-        kind="corrective",
-        recovery_dimension="process",
-        title=f"{scar.reference} {scar.supplier.name}: {scar.corrective_action}"[:200],
-        description=(
-            f"Corrective action by {scar.supplier.name} (SCAR {scar.reference}).\n\n"
-            f"Containment: {scar.containment}\n\nRoot cause: {scar.root_cause}\n\n"
-            f"Corrective action: {scar.corrective_action}\n\nVerification: {scar.verification}"
-        ),
-        owner_id=scar.owner_id,
-        due_date=capa_due_date,
-        principle_ids=principle_ids,
-        nonconformity_ids=[nc.id],
-        root_cause_ids=[root_cause.id],
-        user=user,
-    )
+    try:
+        capa = _plan_supplier_capa(scar, root_cause.id, capa_due_date, principle_ids, user)
+    except ServiceError as error:
+        # The CAPA's fields have other names on the review form.
+        fields = {"due_date": "capa_due_date", "principles": "principle_ids"}
+        raise type(error)(error.message, field=fields.get(error.field or "", error.field)) from None
     scar.capa_id = capa.id
     scar.review_comments = checked_text(
         comments, "The comments", "comments", ANSWER_MAX_LENGTH, required=False

@@ -171,3 +171,43 @@ def test_a_scar_to_a_supplier_without_e_mail_is_refused_and_nothing_is_written(
     assert response.status_code == 422
     assert "Silent Supplies has no contact e-mail" in response.get_data(as_text=True)
     assert count(Scar) == before
+
+
+def test_a_bad_or_stale_review_is_refused_and_changes_nothing(
+    client, login, committed, count
+) -> None:
+    from app.capa.models import Capa
+    from app.suppliers import scar as scar_services
+    from tests.suppliers.helpers import issue, supplier_with_nc
+
+    login("quality_lead")
+
+    def prepare():
+        setup = supplier_with_nc()
+        scar, token = issue(setup)
+        scar_services.record_supplier_answer(
+            scar_services.resolve_link(token), scar_services.SupplierAnswer(**ANSWER)
+        )
+        return scar.reference, scar.version
+
+    reference, version = committed(prepare)
+    capas = count(Capa)
+    cases = [
+        ({"decision": "accept", "version": version}, "The CAPA&#39;s due date is required."),
+        ({"decision": "return", "version": version}, "Comments for the supplier is required."),
+        (
+            {
+                "decision": "accept",
+                "version": version - 1,
+                "capa_due_date": (utcnow().date() + timedelta(days=30)).isoformat(),
+                "principle_ids": ["6"],
+            },
+            f"The SCAR {reference} was changed by someone else since you opened it.",
+        ),
+    ]
+    for data, message in cases:
+        response = client.post(f"/suppliers/scars/{reference}/review", data=data)
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    assert committed(lambda: _scar(reference).status) == ScarStatus.ANSWERED
+    assert count(Capa) == capas
