@@ -44,7 +44,7 @@ def test_the_migration_keeps_complaints_searchable_and_downgrades(databases) -> 
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        from app.complaints.services import search_complaints
+        from app.complaints.listing import search_complaints
         from app.suppliers.models import ComplaintAttribution, Supplier
 
         tables = set(inspect(db.engine()).get_table_names())
@@ -59,7 +59,7 @@ def test_the_migration_keeps_complaints_searchable_and_downgrades(databases) -> 
     result = runner.invoke(args=["db", "downgrade", _parent()])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        from app.complaints.services import search_complaints
+        from app.complaints.listing import search_complaints
 
         assert "supplier" not in inspect(db.engine()).get_table_names()
         assert search_complaints("cracked housing") == [1]
