@@ -211,3 +211,38 @@ def test_a_bad_or_stale_review_is_refused_and_changes_nothing(
         assert message in response.get_data(as_text=True)
     assert committed(lambda: _scar(reference).status) == ScarStatus.ANSWERED
     assert count(Capa) == capas
+
+
+def test_without_a_mail_server_the_lead_is_shown_the_link_once(
+    app, client, login, committed
+) -> None:
+    lead = login("quality_lead")
+
+    def prepare():
+        from app.accounts.models import User
+
+        user = db.session.get(User, lead.id)
+        supplier = create_supplier(name="Offline Parts", contact_email="qa@offline.example")
+        nc = raise_nc(user)
+        attribute(supplier, "nonconformity", nc.reference, user=user)
+        return supplier.id, nc.reference
+
+    supplier_id, nc_reference = committed(prepare)
+    assert not app.config["MAIL_SERVER"]
+    response = client.post(
+        f"/suppliers/{supplier_id}/scars/new",
+        data={
+            "nonconformity": nc_reference,
+            "problem": "Late deliveries.",
+            "due_date": (utcnow().date() + timedelta(days=7)).isoformat(),
+            "owner_id": lead.id,
+        },
+        follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert "No mail server is configured" in page
+    token = LINK.search(page).group(1)
+    assert app.test_client().get(f"/supplier-response/{token}").status_code == 200
+    # Shown only once: the SCAR's page never shows it again.
+    reference = response.request.path.rsplit("/", 1)[1]
+    assert token not in client.get(f"/suppliers/scars/{reference}").get_data(as_text=True)
