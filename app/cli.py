@@ -252,6 +252,9 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
     from app.demo.imports import seed_demo_mappings
 
     mappings = seed_demo_mappings()
+    from app.demo.suppliers import seed_demo_suppliers
+
+    supplier_result = seed_demo_suppliers()
     # Fresh planner statistics after a bulk load, so list queries pick the right index at once.
     db.session.execute(text("ANALYZE"))
     elapsed = time.monotonic() - started
@@ -262,7 +265,8 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
         f"analyses, {result.capas} CAPAs, {result.checks} checks, {result.trainings} trainings, "
         f"{goals} metric goals, {audit_result.audits} internal audits "
         f"({audit_result.findings} findings), {audit_result.reviews} management reviews, "
-        f"{documents} controlled documents, {mappings} saved import mappings in {elapsed:.1f} s."
+        f"{documents} controlled documents, {mappings} saved import mappings, "
+        f"{supplier_result.suppliers} suppliers ({supplier_result.scars} SCARs) in {elapsed:.1f} s."
     )
     if strategy.departments:
         click.echo(

@@ -39,6 +39,13 @@ from app.strategy.models import (
     RecoveryOwnership,
     Stakeholder,
 )
+from app.suppliers.models import (
+    ComplaintAttribution,
+    NonconformityAttribution,
+    Scar,
+    ScarLink,
+    Supplier,
+)
 from app.tasks.models import BackgroundTask
 
 __all__ = [
@@ -61,6 +68,7 @@ __all__ = [
     "ChecklistTemplate",
     "Clause",
     "Complaint",
+    "ComplaintAttribution",
     "ControlledDocument",
     "Customer",
     "DataVersion",
@@ -82,6 +90,7 @@ __all__ = [
     "MetricGoal",
     "MetricValue",
     "Nonconformity",
+    "NonconformityAttribution",
     "Notification",
     "Objective",
     "Process",
@@ -93,6 +102,8 @@ __all__ = [
     "ReviewOutput",
     "RootCause",
     "RootCauseAnalysis",
+    "Scar",
+    "ScarLink",
     "ScheduledJob",
     "Signature",
     "Site",
@@ -100,6 +111,7 @@ __all__ = [
     "Standard",
     "StoredFile",
     "StoredFileChunk",
+    "Supplier",
     "TQMPrinciple",
     "TrainingAssignment",
     "User",

@@ -77,6 +77,20 @@ def seed_site(live_server: LiveServer) -> SiteMap:
             owner_id=lead.id,
             principle_ids=[1],
         )
+        from app.suppliers import scar as scar_services
+        from app.suppliers import services as supplier_services
+
+        supplier = supplier_services.create_supplier(
+            name=f"Layout supplier{suffix}", contact_email="layout@supplier.example", user=lead
+        )
+        supplier_services.attribute(supplier, "nonconformity", nc.reference, user=lead)
+        scar = scar_services.issue_scar(
+            nc,
+            problem="Parts arrive late.",
+            due_date=utcnow().date(),
+            owner_id=lead.id,
+            user=lead,
+        ).scar
         closed_analysis = (
             db.session.query(RootCauseAnalysis).filter_by(nonconformity_id=story.nc_id).one()
         )
@@ -107,6 +121,8 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 "/strategy/operating-model",
                 "/strategy/metrics",
                 "/strategy/map",
+                "/suppliers",
+                "/suppliers/scars",
             ],
             records=[
                 f"/complaints/{story.complaint}",
@@ -118,6 +134,8 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 f"/nonconformities/{nc.reference}/analyses/{analysis.id}",
                 f"/capa/{capa.reference}",
                 f"/objectives/{objective.id}",
+                f"/suppliers/{supplier.id}",
+                f"/suppliers/scars/{scar.reference}",
             ],
             open_records={
                 "complaint": f"/complaints/{complaint.reference}",
@@ -135,6 +153,7 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 "/strategy/assessment/new",
                 "/strategy/departments/new",
                 "/strategy/metrics/new",
+                "/suppliers/new",
             ],
             admin_pages=[
                 "/admin/users",

@@ -39,6 +39,8 @@ A = N + "/analyses/{analysis_id}"
 K = "/capa/{capa}"
 AU = "/audits/{audit}"
 D = "/documents/{document}"
+SU = "/suppliers/{supplier_id}"
+SC = "/suppliers/scars/{scar}"
 
 # Each kind of record that takes attachments, with the sample id naming it.
 ATTACHMENT_TARGETS = [
@@ -48,6 +50,7 @@ ATTACHMENT_TARGETS = [
     ("capa", "capa"),
     ("checks", "check_id"),
     ("trainings", "training_id"),
+    ("scars", "scar"),
 ]
 
 # (method, path template, endpoint, expected status by role)
@@ -511,6 +514,29 @@ ROUTES = [
         "documents.revision_acknowledge",
         statuses(LOGIN, 302, 302, 302, 302),
     ),
+    # Suppliers and SCARs (issue 13): everyone reads; quality leads keep the register and work
+    # the SCARs.
+    ("GET", "/suppliers", "suppliers.supplier_list", EVERYONE_READS),
+    ("GET", "/suppliers/new", "suppliers.supplier_new", RECORD_EDITOR),
+    ("POST", "/suppliers/new", "suppliers.supplier_new", RECORD_EDIT_POST),
+    ("GET", SU, "suppliers.supplier_detail", EVERYONE_READS),
+    ("GET", SU + "/edit", "suppliers.supplier_edit", RECORD_EDITOR),
+    ("POST", SU + "/edit", "suppliers.supplier_edit", RECORD_EDIT_POST),
+    ("POST", SU + "/status", "suppliers.supplier_status", RECORD_EDIT_POST),
+    ("POST", SU + "/attributions", "suppliers.attribution_add", RECORD_EDIT_POST),
+    ("POST", SU + "/attributions/remove", "suppliers.attribution_remove", RECORD_EDIT_POST),
+    ("GET", SU + "/scars/new", "suppliers.scar_new", RECORD_EDITOR),
+    ("POST", SU + "/scars/new", "suppliers.scar_new", RECORD_EDIT_POST),
+    ("GET", "/suppliers/scars", "suppliers.scar_list", EVERYONE_READS),
+    ("GET", SC, "suppliers.scar_detail", EVERYONE_READS),
+    ("POST", SC + "/review", "suppliers.scar_review", RECORD_EDIT_POST),
+    ("POST", SC + "/link", "suppliers.scar_link", RECORD_EDIT_POST),
+    ("POST", SC + "/cancel", "suppliers.scar_cancel", RECORD_EDIT_POST),
+    # The supplier's response page needs no account: an unknown token is 404 for everyone, and a
+    # working one opens the form (an empty POST comes back with its errors).
+    ("GET", "/supplier-response/not-a-token", "supplier_response.respond", statuses(*[404] * 5)),
+    ("GET", "/supplier-response/{scar_token}", "supplier_response.respond", statuses(*[200] * 5)),
+    ("POST", "/supplier-response/{scar_token}", "supplier_response.respond", statuses(*[422] * 5)),
 ]
 
 
@@ -761,8 +787,25 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             body_markdown="Do it right.",
             user=lead,
         )
+        from app.suppliers import scar as scar_services
+        from app.suppliers import services as supplier_services
+
+        supplier = supplier_services.create_supplier(
+            name="Authz supplier", contact_email="authz-supplier@example.com", user=lead
+        )
+        supplier_services.attribute(supplier, "nonconformity", nc.reference, user=lead)
+        issued = scar_services.issue_scar(
+            nc,
+            problem="Parcels arrive late.",
+            due_date=capa_services.today_utc() + timedelta(days=14),
+            owner_id=lead.id,
+            user=lead,
+        )
         db.session.commit()
         return {
+            "supplier_id": supplier.id,
+            "scar": issued.scar.reference,
+            "scar_token": issued.token,
             "review": review.reference,
             "output_id": review_action.id,
             "audit": audit.reference,
