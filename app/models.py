@@ -22,6 +22,7 @@ from app.core.files import StoredFile, StoredFileChunk
 from app.core.references import ReferenceCounter
 from app.core.signatures import Signature
 from app.documents.models import ControlledDocument, DocumentRevision, ReadAcknowledgement
+from app.fmea.models import Fmea, FmeaAction, FmeaRevision, FmeaRow
 from app.intake.models import ImportJob, ImportMapping, ImportRejection
 from app.metrics.models import Initiative, MetricGoal, Objective
 from app.nonconformities.models import Nonconformity
@@ -57,6 +58,10 @@ __all__ = [
     "EffectivenessCheck",
     "EightDSection",
     "Finding",
+    "Fmea",
+    "FmeaAction",
+    "FmeaRevision",
+    "FmeaRow",
     "IdempotencyRecord",
     "ImportJob",
     "ImportMapping",
