@@ -110,7 +110,7 @@ class RowForm(FlaskForm):
 class CapaForm(FlaskForm):
     title = StringField("CAPA title", validators=[DataRequired(), Length(max=TITLE_MAX_LENGTH)])
     owner_id = SelectField("Owner", validators=[DataRequired(message="Choose the owner.")])
-    due_date = DateField("Due", validators=[Optional()])
+    due_date = DateField("Due", validators=[InputRequired(message="The due date is required.")])
     principles = SelectMultipleField(
         "TQM principles", coerce=int, validators=[DataRequired(message="Choose a principle.")]
     )

@@ -453,9 +453,12 @@ def record_revised_ratings(
         raise ServiceError(
             "Revised ratings are recorded once a preventive CAPA of this row is effective."
         )
-    row.revised_severity = checked_rating(severity, "The revised severity", "severity")
-    row.revised_occurrence = checked_rating(occurrence, "The revised occurrence", "occurrence")
-    row.revised_detection = checked_rating(detection, "The revised detection", "detection")
+    revised = (
+        checked_rating(severity, "The revised severity", "severity"),
+        checked_rating(occurrence, "The revised occurrence", "occurrence"),
+        checked_rating(detection, "The revised detection", "detection"),
+    )
+    row.revised_severity, row.revised_occurrence, row.revised_detection = revised
     row.revised_at = utcnow()
     flush_or_refuse_stale(db.session, label)
     return row
