@@ -234,7 +234,7 @@ def parse_workbook(data: bytes) -> list[ParsedRow]:
             found = cells.get(error.field or "")
             rating = error.field in services.RATING_LABELS
             detail = f" (found “{_cell_text(found)}”)" if rating else ""
-            problems.append(f"Row {number}: {error.message}{detail}")
+            problems.append(f"Row {number}: {error.message.rstrip('.')}{detail}.")
             continue
         categories = []
         unknown = []
