@@ -246,6 +246,9 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
 
     documents, approver = seed_demo_documents()
     credentials.extend(approver)
+    from app.demo.fmea import seed_demo_fmeas
+
+    fmeas = seed_demo_fmeas()
     # Fresh planner statistics after a bulk load, so list queries pick the right index at once.
     db.session.execute(text("ANALYZE"))
     elapsed = time.monotonic() - started
@@ -256,7 +259,7 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
         f"analyses, {result.capas} CAPAs, {result.checks} checks, {result.trainings} trainings, "
         f"{goals} metric goals, {audit_result.audits} internal audits "
         f"({audit_result.findings} findings), {audit_result.reviews} management reviews, "
-        f"{documents} controlled documents in {elapsed:.1f} s."
+        f"{documents} controlled documents, {fmeas} process FMEAs in {elapsed:.1f} s."
     )
     if credentials:
         click.echo("")

@@ -528,24 +528,33 @@ def approve_revision(
     rows = rows_of(fmea)
     if not rows:
         raise ServiceError("An FMEA without rows cannot be approved: add its failure modes.")
-    content = canonical_json(snapshot(fmea, rows))
     with all_or_nothing(db.session):
-        revision = FmeaRevision(
-            fmea_id=fmea.id,
-            number=fmea.revision,
-            label=f"{fmea.reference} rev {fmea.revision}",
-            change_note=note,
-            snapshot_json=content,
-            snapshot_sha256=hashlib.sha256(content.encode()).hexdigest(),
-            approved_by_id=user.id,
-            approved_at=utcnow(),
-        )
-        db.session.add(revision)
-        db.session.flush()
+        revision = freeze_revision(fmea, user, note, rows)
         signature = sign_record(revision, user, password, "approved", purpose=APPROVAL_PURPOSE)
         fmea.revision += 1
         flush_or_refuse_stale(db.session, f"The FMEA {fmea.reference}")
     return revision, signature
+
+
+def freeze_revision(
+    fmea: Fmea, approver: User, change_note: str, rows: Sequence[FmeaRow] | None = None
+) -> FmeaRevision:
+    """Store the working copy as revision `fmea.revision`, approved by `approver` now. The caller
+    signs it and moves the working copy on (see `approve_revision`)."""
+    content = canonical_json(snapshot(fmea, rows))
+    revision = FmeaRevision(
+        fmea_id=fmea.id,
+        number=fmea.revision,
+        label=f"{fmea.reference} rev {fmea.revision}",
+        change_note=change_note,
+        snapshot_json=content,
+        snapshot_sha256=hashlib.sha256(content.encode()).hexdigest(),
+        approved_by_id=approver.id,
+        approved_at=utcnow(),
+    )
+    db.session.add(revision)
+    db.session.flush()
+    return revision
 
 
 def revision_of(fmea: Fmea, number: int) -> FmeaRevision | None:
