@@ -12,6 +12,7 @@ revisions (the sign permission); everyone signed in reads them; auditors change 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -52,6 +53,9 @@ ROW_TEXT_FIELDS: tuple[tuple[str, str, int, bool], ...] = (
     ("detection_controls", "The detection controls", TEXT_MAX_LENGTH, False),
     ("recommended_action", "The recommended action", TEXT_MAX_LENGTH, False),
 )
+# ASCII digits only, short enough for the database's integers.
+_SMALL_INTEGER = re.compile(r"-?[0-9]{1,3}")
+_ID = re.compile(r"[0-9]{1,9}")
 RATING_LABELS = {"severity": "Severity", "occurrence": "Occurrence", "detection": "Detection"}
 
 
@@ -172,7 +176,7 @@ def checked_rating(value: Any, label: str, field: str) -> int:
         value = int(value)
     if isinstance(value, str):
         text = value.strip()
-        if not text.lstrip("-").isdigit():
+        if not _SMALL_INTEGER.fullmatch(text):
             raise ServiceError(message, field=field)
         value = int(text)
     if not isinstance(value, int) or not 1 <= value <= 10:
@@ -180,8 +184,15 @@ def checked_rating(value: Any, label: str, field: str) -> int:
     return value
 
 
+def as_id(value: Any) -> int | None:
+    """A form's id value as an int, or None when it cannot be one (never a database error)."""
+    text = str(value if value is not None else "").strip()
+    return int(text) if _ID.fullmatch(text) else None
+
+
 def _checked_process(process_id: Any) -> Process:
-    process = db.session.get(Process, int(process_id)) if str(process_id).isdigit() else None
+    ident = as_id(process_id)
+    process = db.session.get(Process, ident) if ident is not None else None
     if process is None:
         raise ServiceError("Choose the process this FMEA analyses.", field="process_id")
     return process
@@ -191,7 +202,8 @@ def _checked_owner(owner_id: Any) -> User | None:
     if owner_id in (None, ""):
         return None
     allowed = {user.id for user in selectable_owners()}
-    owner = db.session.get(User, int(owner_id)) if str(owner_id).isdigit() else None
+    ident = as_id(owner_id)
+    owner = db.session.get(User, ident) if ident is not None else None
     if owner is None or owner.id not in allowed:
         raise ServiceError(
             "The owner must be an active quality lead or contributor.", field="owner_id"
@@ -200,7 +212,7 @@ def _checked_owner(owner_id: Any) -> User | None:
 
 
 def _checked_categories(category_ids: Iterable[Any], current: Sequence[int] = ()) -> list[Category]:
-    ids = {int(value) for value in category_ids if str(value).isdigit()}
+    ids = {ident for value in category_ids if (ident := as_id(value)) is not None}
     if not ids:
         return []
     categories = list(db.session.scalars(select(Category).where(Category.id.in_(ids))))
@@ -425,7 +437,7 @@ def raise_preventive_capa(
             f"“{row.failure_mode}” (S{row.severity} O{row.occurrence} D{row.detection}, "
             f"AP {row.ap.value}).\n\n{row.recommended_action}"
         ),
-        owner_id=int(owner_id) if str(owner_id or "").isdigit() else None,
+        owner_id=as_id(owner_id),
         due_date=due_date,
         principle_ids=principle_ids,
         user=user,

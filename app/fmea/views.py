@@ -47,8 +47,11 @@ def _fmea_or_404(reference: str) -> Fmea:
     return fmea
 
 
+MAX_ID = 2**31 - 1  # larger numbers in a path name no row (and overflow PostgreSQL's integer)
+
+
 def _row_or_404(fmea: Fmea, row_id: int) -> FmeaRow:
-    row = db.session.get(FmeaRow, row_id)
+    row = db.session.get(FmeaRow, row_id) if row_id <= MAX_ID else None
     if row is None or row.fmea_id != fmea.id:
         abort(404)
     return row
@@ -361,7 +364,7 @@ def fmea_approve(reference: str) -> Response | tuple[str, int]:
 @requires(Permission.RECORDS_VIEW)
 def revision_detail(reference: str, number: int) -> tuple[str, int]:
     fmea = _fmea_or_404(reference)
-    revision = services.revision_of(fmea, number)
+    revision = services.revision_of(fmea, number) if number <= MAX_ID else None
     if revision is None:
         abort(404)
     signatures = [
