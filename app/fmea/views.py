@@ -115,14 +115,7 @@ def _render_detail(fmea: Fmea, status: int = 200, **forms: Any) -> tuple[str, in
     rows = services.rows_of(fmea)
     capa_ids = [action.capa_id for row in rows for action in row.actions]
     effective = services.effective_capa_ids(capa_ids)
-    revisions = fmea.revisions
-    signatures = {
-        revision.id: [
-            (sig, not sig.is_void and changed_after_signature(sig, revision))
-            for sig in signatures_of(revision)
-        ]
-        for revision in revisions
-    }
+    revisions = services.revisions_with_signatures(fmea)
     return render_template(
         "fmea/detail.html",
         fmea=fmea,
@@ -132,7 +125,6 @@ def _render_detail(fmea: Fmea, status: int = 200, **forms: Any) -> tuple[str, in
         unmatched=observed.unmatched_nonconformities(fmea.process_id),
         window_days=observed.WINDOW_DAYS,
         revisions=revisions,
-        signatures=signatures,
         may_edit=services.may_edit(current_user),
         may_approve=services.may_approve(current_user),
         approve_form=forms.get("approve_form") or ApproveForm(formdata=None),

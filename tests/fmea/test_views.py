@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 from app.core.db import utcnow
+from app.extensions import db
 from app.fmea import services
 from app.fmea.action_priority import action_priority
 from tests.capa.factories import make_category, make_complaint, make_process
@@ -196,3 +197,42 @@ def test_contributors_read_the_fmea_but_see_no_editing(client, login, committed)
     assert "Add a failure mode" not in page and "Approve and sign" not in page
     assert client.post(f"/fmea/{reference}/rows/new", data=_form()).status_code == 403
     assert committed(lambda: services.rows_of(services.get_by_reference(reference))) == []
+
+
+def test_the_worksheet_page_reads_in_the_same_number_of_queries_for_more_rows(
+    client, login, committed, count_queries
+):
+    lead = login("quality_lead")
+
+    def setup(rows: int, reference: str | None = None):
+        user = db.session.merge(lead)
+        fmea = (
+            services.get_by_reference(reference)
+            if reference
+            else make_fmea(user, make_process("Billing"))
+        )
+        for index in range(rows):
+            category = make_category()
+            row = make_row(fmea, user, [category], failure_mode=f"Mode {reference} {index}")
+            services.raise_preventive_capa(
+                row,
+                title=f"Action {index}",
+                owner_id=user.id,
+                due_date=utcnow().date() + timedelta(days=30),
+                principle_ids=[3],
+                user=user,
+            )
+        if reference is None:
+            services.approve_revision(
+                fmea, user, TEST_PASSWORD, change_note="First", expected_version=fmea.version
+            )
+        return fmea.reference
+
+    reference = committed(setup, 2)
+    few = count_queries(lambda: client.get(f"/fmea/{reference}"))
+    committed(setup, 12, reference)
+    responses = []
+    many = count_queries(lambda: responses.append(client.get(f"/fmea/{reference}")))
+    assert responses[0].status_code == 200
+    assert "Mode " in responses[0].get_data(as_text=True)
+    assert many == few
