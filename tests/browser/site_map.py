@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from app.complaints import services as complaint_services
 from app.core.db import utcnow
 from app.extensions import db
+from app.fmea import services as fmea_services
 from app.metrics import objectives
 from app.nonconformities import services as nc_services
 from app.organisation.models import Category, Process
@@ -77,6 +79,32 @@ def seed_site(live_server: LiveServer) -> SiteMap:
             owner_id=lead.id,
             principle_ids=[1],
         )
+        fmea = fmea_services.create_fmea(
+            title=f"Visit booking PFMEA{suffix}", process_id=process.id, user=lead
+        )
+        fmea_row = fmea_services.add_row(
+            fmea,
+            values={
+                "process_step": "Book the visit",
+                "failure_mode": "Visit booked on a day the customer did not agree",
+                "effect": "Customer waits in; second visit",
+                "cause": "Date typed by hand",
+                "severity": 6,
+                "occurrence": 2,
+                "detection": 7,
+                "recommended_action": "Confirm every visit by text message",
+            },
+            category_ids=[category.id],
+            user=lead,
+        )
+        fmea_services.raise_preventive_capa(
+            fmea_row,
+            title="Confirm visits by text",
+            owner_id=lead.id,
+            due_date=utcnow().date() + timedelta(days=30),
+            principle_ids=[1],
+            user=lead,
+        )
         closed_analysis = (
             db.session.query(RootCauseAnalysis).filter_by(nonconformity_id=story.nc_id).one()
         )
@@ -102,6 +130,7 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 "/notifications",
                 "/tasks",
                 "/import/mappings",
+                "/fmea",
             ],
             records=[
                 f"/complaints/{story.complaint}",
@@ -113,6 +142,7 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 f"/nonconformities/{nc.reference}/analyses/{analysis.id}",
                 f"/capa/{capa.reference}",
                 f"/objectives/{objective.id}",
+                f"/fmea/{fmea.reference}",
             ],
             open_records={
                 "complaint": f"/complaints/{complaint.reference}",
@@ -127,6 +157,7 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 "/categories/new",
                 "/objectives/new",
                 "/import",
+                f"/fmea/{fmea.reference}/rows/new",
             ],
             admin_pages=[
                 "/admin/users",
