@@ -35,8 +35,8 @@ from app.api.schemas import (
     SatisfactionOut,
 )
 from app.capa.models import Capa
+from app.complaints.listing import search_clause
 from app.complaints.models import Complaint, RecoveryAction
-from app.complaints.services import search_clause
 from app.core.errors import ServiceError
 from app.extensions import db
 from app.nonconformities.models import Nonconformity, complaint_nonconformity

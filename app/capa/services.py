@@ -1,5 +1,6 @@
-"""CAPA: corrective and preventive actions, their effectiveness checks, and training (employee
-recovery).
+"""CAPA: corrective and preventive actions: planning, editing, the workflow and its signatures.
+Effectiveness checks live in `app.capa.effectiveness`, training (the employee recovery) in
+`app.capa.training`, the register and "my work" lists in `app.capa.listing`.
 
 The functions take plain values, check the rules, change the records and flush; they never commit.
 A refusal is a `ServiceError` naming the field at fault (`NotAllowed` when the user's role or
@@ -18,12 +19,12 @@ Who may do what:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, inspect, or_, select
+from sqlalchemy import ColumnElement, and_, inspect, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.accounts.models import User
@@ -32,17 +33,14 @@ from app.capa.models import (
     Capa,
     CapaKind,
     CapaStatus,
-    CheckMethod,
-    CheckResult,
     EffectivenessCheck,
     RecoveryDimension,
     TrainingAssignment,
 )
-from app.capa.workflow import CAPA_WORKFLOW, effectiveness_not_before
+from app.capa.workflow import CAPA_WORKFLOW
 from app.complaints.models import Complaint
 from app.core.db import all_or_nothing, ensure_current_version, flush_or_refuse_stale, utcnow
 from app.core.errors import ServiceError
-from app.core.listing import apply_sort
 from app.core.permissions import Permission, Role, role_can
 from app.core.references import next_reference
 from app.core.signatures import Signature, changed_after_signature, content_hash
@@ -54,7 +52,7 @@ from app.nonconformities.models import (
     NonconformityStatus,
     complaint_nonconformity,
 )
-from app.organisation.models import Category, Process, TQMPrinciple
+from app.organisation.models import TQMPrinciple
 from app.rca.models import RootCause, RootCauseAnalysis
 
 TITLE_MAX_LENGTH = 200
@@ -85,7 +83,7 @@ CHECK_RESULT_STATUSES = frozenset({CapaStatus.IMPLEMENTED, CapaStatus.VERIFYING}
 _LINKABLE_NC_STATUSES_EXCLUDED = frozenset(
     {NonconformityStatus.CLOSED, NonconformityStatus.CANCELLED}
 )
-_PEOPLE_ROLES = (Role.QUALITY_LEAD, Role.CONTRIBUTOR)
+PEOPLE_ROLES = (Role.QUALITY_LEAD, Role.CONTRIBUTOR)
 
 
 class NotAllowed(ServiceError):
@@ -116,17 +114,17 @@ def may_edit(user: User | None, capa: Capa) -> bool:
     )
 
 
-def _require_edit(user: User | None, capa: Capa, action: str) -> None:
+def require_edit(user: User | None, capa: Capa, action: str) -> None:
     if not may_edit(user, capa):
         raise NotAllowed(f"Only a quality lead or the owner of {capa.reference} may {action}.")
 
 
-def _require_quality_lead(user: User | None, action: str) -> None:
+def require_quality_lead(user: User | None, action: str) -> None:
     if not is_quality_lead(user):
         raise NotAllowed(f"Only a quality lead may {action}.")
 
 
-def _refuse_closed(capa: Capa, action: str = "change it") -> None:
+def refuse_closed(capa: Capa, action: str = "change it") -> None:
     CAPA_WORKFLOW.refuse_if_locked(capa, action)
 
 
@@ -168,13 +166,13 @@ def _checked_dimension(dimension: RecoveryDimension | str | None) -> RecoveryDim
 def assignable_people(current_id: int | None = None) -> list[User]:
     """People who may own a CAPA or receive training: active quality leads and contributors,
     plus `current_id` (the person already named) even if since deactivated."""
-    condition = and_(User.active.is_(True), User.role.in_(_PEOPLE_ROLES))
+    condition = and_(User.active.is_(True), User.role.in_(PEOPLE_ROLES))
     if current_id is not None:
         condition = or_(condition, User.id == current_id)
     return list(db.session.scalars(select(User).where(condition).order_by(User.full_name)))
 
 
-def _checked_person(
+def checked_person(
     user_id: int | None, current_id: int | None, label: str, field_name: str
 ) -> User:
     if user_id is None:
@@ -182,14 +180,14 @@ def _checked_person(
     person = db.session.get(User, user_id)
     if person is not None and user_id == current_id:
         return person  # already named: may stay even if since deactivated
-    if person is None or not person.active or person.role not in _PEOPLE_ROLES:
+    if person is None or not person.active or person.role not in PEOPLE_ROLES:
         raise ServiceError(
             f"The {label} must be an active quality lead or contributor.", field=field_name
         )
     return person
 
 
-def _checked_date(
+def checked_date(
     value: date | None, label: str, field_name: str, today: date, unchanged: date | None = None
 ) -> date:
     if value is None:
@@ -408,7 +406,7 @@ def plan_capa(
     root causes not found by the linked nonconformities' analyses, a follow-up of a CAPA that is
     not ineffective. When `user` is given they must be a quality lead."""
     if user is not None:
-        _require_quality_lead(user, "plan a CAPA")
+        require_quality_lead(user, "plan a CAPA")
     today = today or today_utc()
     kind = _checked_kind(kind)
     dimension = _checked_dimension(recovery_dimension)
@@ -416,8 +414,8 @@ def plan_capa(
     description = checked_text(
         description, "The description", "description", TEXT_MAX_LENGTH, required=False
     )
-    owner = _checked_person(owner_id, None, "owner", "owner_id")
-    due = _checked_date(due_date, "The due date", "due_date", today)
+    owner = checked_person(owner_id, None, "owner", "owner_id")
+    due = checked_date(due_date, "The due date", "due_date", today)
     amount = checked_money(cost, "The cost", "cost", below=COST_LIMIT)
     principles = _checked_principles(principle_ids)
     nonconformities = _checked_nonconformities(nonconformity_ids)
@@ -501,9 +499,9 @@ def update_capa(
     The same rules as `plan_capa`, except that a due date already in the past may stay, and
     nonconformities already linked may stay linked after they close. Only a quality lead may
     give the CAPA to another owner. A closed CAPA is locked."""
-    _require_edit(user, capa, "edit it")
+    require_edit(user, capa, "edit it")
     ensure_current_version(capa, expected_version, capa.reference)
-    _refuse_closed(capa, "edit it")
+    refuse_closed(capa, "edit it")
     today = today or today_utc()
     kind = _checked_kind(kind)
     dimension = _checked_dimension(recovery_dimension)
@@ -513,8 +511,8 @@ def update_capa(
     )
     if owner_id != capa.owner_id and not is_quality_lead(user):
         raise ServiceError("Only a quality lead may give the CAPA to someone else.", "owner_id")
-    owner = _checked_person(owner_id, capa.owner_id, "owner", "owner_id")
-    due = _checked_date(due_date, "The due date", "due_date", today, unchanged=capa.due_date)
+    owner = checked_person(owner_id, capa.owner_id, "owner", "owner_id")
+    due = checked_date(due_date, "The due date", "due_date", today, unchanged=capa.due_date)
     amount = checked_money(cost, "The cost", "cost", below=COST_LIMIT)
     principles = _checked_principles(principle_ids)
     nonconformities = _checked_nonconformities(nonconformity_ids, capa.nonconformities)
@@ -542,8 +540,8 @@ def link_nonconformities(
     """Link more nonconformities to `capa` (those already linked are left alone); returns the
     newly linked ones. Closed or cancelled nonconformities are refused."""
     if user is not None:
-        _require_edit(user, capa, "link nonconformities to it")
-    _refuse_closed(capa, "link nonconformities to it")
+        require_edit(user, capa, "link nonconformities to it")
+    refuse_closed(capa, "link nonconformities to it")
     linked = {nc.id for nc in capa.nonconformities}
     new = _checked_nonconformities(set(nonconformity_ids) - linked)
     if new:
@@ -664,465 +662,3 @@ def _as_before_closure(capa: Capa) -> Capa:
     values = {attr.key: getattr(capa, attr.key) for attr in inspect(Capa).column_attrs}
     values.update(status=CapaStatus.EFFECTIVE, closed_at=None)
     return Capa(**values)
-
-
-# --- training (employee recovery) --------------------------------------------------------------
-
-
-def assign_training(
-    capa: Capa,
-    *,
-    staff_id: int | None,
-    topic: str,
-    due_date: date | None,
-    user: User,
-    today: date | None = None,
-) -> TrainingAssignment:
-    """Assign training to a staff member. Allowed on any open CAPA; an employee-recovery CAPA
-    cannot be implemented until all its trainings are completed."""
-    _require_edit(user, capa, "assign training")
-    _refuse_closed(capa, "assign training")
-    today = today or today_utc()
-    staff = _checked_person(staff_id, None, "staff member", "staff_id")
-    topic = checked_text(topic, "A topic", "topic", TOPIC_MAX_LENGTH)
-    due = _checked_date(due_date, "The due date", "due_date", today)
-    training = TrainingAssignment(capa=capa, staff_id=staff.id, topic=topic, due_date=due)
-    db.session.add(training)
-    db.session.flush()
-    return training
-
-
-def complete_training(training: TrainingAssignment, user: User) -> TrainingAssignment:
-    """Record that the training was given. The staff member themself or a quality lead."""
-    own = training.staff_id == user.id and role_can(user.role, Permission.RECORDS_CREATE)
-    if not own and not is_quality_lead(user):
-        raise NotAllowed("Only the staff member or a quality lead may complete this training.")
-    _refuse_closed(training.capa, "record training")
-    if training.completed_at is not None:
-        raise ServiceError(
-            f"This training was already completed on {training.completed_at:%Y-%m-%d}."
-        )
-    training.completed_at = utcnow()
-    db.session.flush()
-    return training
-
-
-# --- effectiveness checks ----------------------------------------------------------------------
-
-
-def default_criterion(window_days: int | None) -> str:
-    days = window_days or "N"
-    return (
-        f"No new complaint or nonconformity with the same process and category for {days} days "
-        "after implementation."
-    )
-
-
-def plan_effectiveness_check(
-    capa: Capa,
-    *,
-    criterion: str,
-    method: CheckMethod | str,
-    window_days: int | None,
-    due_date: date | None,
-    user: User,
-    today: date | None = None,
-) -> EffectivenessCheck:
-    """Plan how the CAPA's effectiveness will be judged: a manual review, or the automatic
-    no-recurrence criterion over `window_days` (> 0) days after implementation."""
-    _require_edit(user, capa, "plan effectiveness checks")
-    _refuse_closed(capa, "plan effectiveness checks")
-    if capa.status not in CHECK_PLANNING_STATUSES:
-        raise ServiceError(
-            f"Checks can no longer be planned: {capa.reference} is {capa.status.label.lower()}."
-        )
-    today = today or today_utc()
-    try:
-        method = CheckMethod(method)
-    except ValueError:
-        raise ServiceError("Choose how the check is made.", field="method") from None
-    if method == CheckMethod.NO_RECURRENCE:
-        if window_days is None or window_days <= 0:
-            raise ServiceError(
-                "An automatic check needs a window of at least one day.", field="window_days"
-            )
-        if window_days > WINDOW_DAYS_MAX:
-            raise ServiceError(
-                f"The window may be at most {WINDOW_DAYS_MAX} days.", field="window_days"
-            )
-        criterion = (criterion or "").strip() or default_criterion(window_days)
-    else:
-        window_days = None
-    criterion = checked_text(criterion, "A criterion", "criterion", TEXT_MAX_LENGTH)
-    due = _checked_date(due_date, "The due date", "due_date", today)
-    check = EffectivenessCheck(
-        capa=capa,
-        criterion=criterion,
-        method=method,
-        window_days=window_days,
-        due_date=due,
-        result=CheckResult.PENDING,
-    )
-    db.session.add(check)
-    db.session.flush()
-    return check
-
-
-@dataclass(frozen=True)
-class CheckOutcome:
-    """What recording (or evaluating) a check did, in words for the page."""
-
-    check: EffectivenessCheck
-    decided: bool
-    follow_up_required: bool
-    message: str
-
-
-def _refuse_unless_recordable(check: EffectivenessCheck) -> None:
-    capa = check.capa
-    _refuse_closed(capa, "record check results")
-    if check.result != CheckResult.PENDING:
-        raise ServiceError(f"This check already has its result: {check.result.label.lower()}.")
-    if capa.status not in CHECK_RESULT_STATUSES:
-        raise ServiceError(
-            f"Results are recorded once the CAPA is implemented; {capa.reference} is "
-            f"{capa.status.label.lower()}."
-        )
-
-
-def _apply_result(
-    check: EffectivenessCheck, result: CheckResult, evidence: str, user: User | None
-) -> CheckOutcome:
-    capa = check.capa
-    check.result = result
-    check.evidence = evidence
-    check.checked_by_id = user.id if user is not None else None
-    check.checked_at = utcnow()
-    db.session.flush()
-    if result == CheckResult.PASSED:
-        if capa.status == CapaStatus.VERIFYING:
-            message = (
-                "The check passed. Verify the effectiveness with your electronic signature "
-                "to mark the CAPA effective."
-            )
-        else:
-            message = "The check passed. Start verification, then sign the effectiveness."
-        return CheckOutcome(check, True, False, message)
-    if capa.status == CapaStatus.VERIFYING and user is not None:
-        CAPA_WORKFLOW.fire(capa, "mark_ineffective", user, reason="Effectiveness check failed")
-        message = (
-            f"The check failed: {capa.reference} is now ineffective. "
-            "A follow-up action is required."
-        )
-    else:
-        message = (
-            "The check failed. Mark the CAPA ineffective once it is being verified; "
-            "a follow-up action is required."
-        )
-    return CheckOutcome(check, True, True, message)
-
-
-def record_check_result(
-    check: EffectivenessCheck, *, result: CheckResult | str, evidence: str, user: User
-) -> CheckOutcome:
-    """Record a check's result (quality leads only; evidence required). A failed check on a CAPA
-    under verification makes it ineffective at once, and the outcome asks for a follow-up."""
-    _require_quality_lead(user, "record effectiveness check results")
-    _refuse_unless_recordable(check)
-    try:
-        result = CheckResult(result)
-    except ValueError:
-        raise ServiceError("Choose passed or failed.", field="result") from None
-    if result == CheckResult.PENDING:
-        raise ServiceError("Choose passed or failed.", field="result")
-    evidence = checked_text(evidence, "Evidence", "evidence", TEXT_MAX_LENGTH)
-    too_soon = effectiveness_not_before(check.capa)
-    if too_soon:
-        raise ServiceError(too_soon, field="result")
-    return _apply_result(check, result, evidence, user)
-
-
-@dataclass(frozen=True)
-class RecurrenceEvaluation:
-    """The automatic no-recurrence criterion, evaluated without changing anything."""
-
-    passed: bool
-    count: int
-    window_start: datetime
-    window_end: datetime
-    # False while the window is still running: no recurrence *so far* cannot pass the check yet.
-    complete: bool
-    references: list[str] = field(default_factory=list)
-
-    @property
-    def decided(self) -> bool:
-        return self.complete or not self.passed
-
-
-def _fingerprints(capa: Capa) -> list[tuple[int, int]]:
-    return sorted(
-        {
-            (nc.process_id, nc.category_id)
-            for nc in capa.nonconformities
-            if nc.process_id is not None and nc.category_id is not None
-        }
-    )
-
-
-def evaluate_no_recurrence(
-    check: EffectivenessCheck, today: date | None = None
-) -> RecurrenceEvaluation:
-    """Count complaints and nonconformities with the same process AND category as the CAPA's
-    linked nonconformities, received or detected after the CAPA was implemented and within the
-    check's window (up to `today`, end of day UTC; default now). Changes nothing.
-
-    Passed means none were found; `complete` says whether the whole window has elapsed."""
-    capa = check.capa
-    if check.method != CheckMethod.NO_RECURRENCE or not check.window_days:
-        raise ServiceError("Only automatic no-recurrence checks are evaluated by the system.")
-    if capa.implemented_at is None:
-        raise ServiceError(f"{capa.reference} is not implemented yet: there is nothing to measure.")
-    pairs = _fingerprints(capa)
-    if not pairs:
-        raise ServiceError(
-            "The linked nonconformities name no process and category to watch for recurrence."
-        )
-    start = capa.implemented_at
-    window_end = start + timedelta(days=check.window_days)
-    as_of = (
-        utcnow()
-        if today is None
-        else datetime.combine(today + timedelta(days=1), time.min, tzinfo=UTC)
-    )
-    end = min(window_end, as_of)
-    own_ids = [nc.id for nc in capa.nonconformities]
-    complaint_filter = and_(
-        or_(*(and_(Complaint.process_id == p, Complaint.category_id == c) for p, c in pairs)),
-        Complaint.received_at > start,
-        Complaint.received_at <= end,
-    )
-    nc_filter = and_(
-        or_(
-            *(and_(Nonconformity.process_id == p, Nonconformity.category_id == c) for p, c in pairs)
-        ),
-        Nonconformity.detected_at > start,
-        Nonconformity.detected_at <= end,
-        Nonconformity.id.not_in(own_ids),
-    )
-    count = (db.session.scalar(select(func.count()).where(complaint_filter)) or 0) + (
-        db.session.scalar(select(func.count()).where(nc_filter)) or 0
-    )
-    matches = [
-        *db.session.execute(
-            select(Complaint.received_at, Complaint.reference)
-            .where(complaint_filter)
-            .order_by(Complaint.received_at, Complaint.id)
-            .limit(MATCHES_SHOWN)
-        ).all(),
-        *db.session.execute(
-            select(Nonconformity.detected_at, Nonconformity.reference)
-            .where(nc_filter)
-            .order_by(Nonconformity.detected_at, Nonconformity.id)
-            .limit(MATCHES_SHOWN)
-        ).all(),
-    ]
-    matches.sort()
-    return RecurrenceEvaluation(
-        passed=count == 0,
-        count=count,
-        window_start=start,
-        window_end=window_end,
-        complete=as_of >= window_end,
-        references=[reference for _, reference in matches[:MATCHES_SHOWN]],
-    )
-
-
-def _window_text(evaluation: RecurrenceEvaluation) -> str:
-    return f"{evaluation.window_start:%Y-%m-%d %H:%M} to {evaluation.window_end:%Y-%m-%d %H:%M} UTC"
-
-
-def run_automatic_check(
-    check: EffectivenessCheck, user: User | None, today: date | None = None
-) -> CheckOutcome:
-    """Evaluate an automatic check and record its result when it is decided: failed as soon as a
-    recurrence appears, passed once the whole window has elapsed without one. While the window
-    runs with no recurrence the check stays pending and nothing changes.
-
-    `user` is the quality lead who pressed "Evaluate now", or None for the scheduler; a failed
-    check then leaves marking the CAPA ineffective to a person."""
-    if user is not None:
-        _require_quality_lead(user, "evaluate effectiveness checks")
-    _refuse_unless_recordable(check)
-    evaluation = evaluate_no_recurrence(check, today)
-    if not evaluation.decided:
-        return CheckOutcome(
-            check,
-            False,
-            False,
-            f"No new complaint or nonconformity so far; the window runs until "
-            f"{evaluation.window_end:%Y-%m-%d %H:%M} UTC, so the check stays pending.",
-        )
-    if evaluation.passed:
-        evidence = (
-            "Automatic check: no new complaint or nonconformity with the same process and "
-            f"category from {_window_text(evaluation)}: 0 new records."
-        )
-        return _apply_result(check, CheckResult.PASSED, evidence, user)
-    shown = ", ".join(evaluation.references)
-    more = evaluation.count - len(evaluation.references)
-    evidence = (
-        f"Automatic check: {evaluation.count} new record(s) with the same process and category "
-        f"from {_window_text(evaluation)}: {shown}" + (f" and {more} more." if more else ".")
-    )
-    return _apply_result(check, CheckResult.FAILED, evidence, user)
-
-
-# --- lists -------------------------------------------------------------------------------------
-
-
-SORT_COLUMNS = {"due_date": Capa.due_date, "reference": Capa.reference, "status": Capa.status}
-DEFAULT_SORT = "due_date"
-
-
-@dataclass(frozen=True)
-class CapaFilters:
-    status: CapaStatus | None = None
-    owner_id: int | None = None
-    kind: CapaKind | None = None
-    recovery_dimension: RecoveryDimension | None = None
-    principle_id: int | None = None
-    process_id: int | None = None
-    category_id: int | None = None
-    due_from: date | None = None
-    due_to: date | None = None
-    overdue: bool = False
-    today: date | None = None
-
-
-def capa_list_query(
-    filters: CapaFilters, sort: str | None = None
-) -> tuple[Select[tuple[Capa]], str]:
-    """The filtered, sorted CAPA list with what each row shows loaded in a fixed number of
-    queries; returns the statement and the sort key used.
-
-    Process and category match through the linked nonconformities. Overdue: due date before
-    today and the CAPA neither effective nor closed."""
-    statement = select(Capa).options(
-        joinedload(Capa.owner),
-        selectinload(Capa.principles),
-        selectinload(Capa.nonconformities),
-    )
-    if filters.status is not None:
-        statement = statement.where(Capa.status == filters.status)
-    if filters.owner_id is not None:
-        statement = statement.where(Capa.owner_id == filters.owner_id)
-    if filters.kind is not None:
-        statement = statement.where(Capa.kind == filters.kind)
-    if filters.recovery_dimension is not None:
-        statement = statement.where(Capa.recovery_dimension == filters.recovery_dimension)
-    if filters.principle_id is not None:
-        statement = statement.where(Capa.principles.any(TQMPrinciple.id == filters.principle_id))
-    if filters.process_id is not None:
-        statement = statement.where(
-            Capa.nonconformities.any(Nonconformity.process_id == filters.process_id)
-        )
-    if filters.category_id is not None:
-        statement = statement.where(
-            Capa.nonconformities.any(Nonconformity.category_id == filters.category_id)
-        )
-    if filters.due_from is not None:
-        statement = statement.where(Capa.due_date >= filters.due_from)
-    if filters.due_to is not None:
-        statement = statement.where(Capa.due_date <= filters.due_to)
-    if filters.overdue:
-        statement = statement.where(overdue_clause(filters.today or today_utc()))
-    return apply_sort(statement, sort, SORT_COLUMNS, DEFAULT_SORT, Capa.id)
-
-
-def owner_choices() -> list[User]:
-    """Everyone who may own a CAPA, deactivated people included (old CAPAs keep their owner)."""
-    return list(
-        db.session.scalars(
-            select(User).where(User.role.in_(_PEOPLE_ROLES)).order_by(User.full_name)
-        )
-    )
-
-
-def process_choices() -> list[Process]:
-    return list(db.session.scalars(select(Process).order_by(Process.name)))
-
-
-def category_choices() -> list[Category]:
-    return list(db.session.scalars(select(Category).order_by(Category.name)))
-
-
-# --- my work -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class MyWork:
-    """A person's open work, each list overdue first, then by due date (at most 100 each)."""
-
-    today: date
-    capas: list[Capa]
-    checks: list[EffectivenessCheck]
-    trainings: list[TrainingAssignment]
-    capa_total: int
-    check_total: int
-    training_total: int
-
-
-def _count(statement: Select[Any]) -> int:
-    return db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-
-
-def my_work(user: User, today: date | None = None) -> MyWork:
-    """The CAPAs `user` owns that are not closed; the pending effectiveness checks of those
-    CAPAs (every pending check for a quality lead); their training not yet completed."""
-    today = today or today_utc()
-    capa_overdue = case((overdue_clause(today), 0), else_=1)
-    capas = (
-        select(Capa)
-        .where(Capa.owner_id == user.id, Capa.status != CapaStatus.CLOSED)
-        .options(selectinload(Capa.principles))
-    )
-    check_overdue = case((EffectivenessCheck.due_date < today, 0), else_=1)
-    checks = (
-        select(EffectivenessCheck)
-        .join(EffectivenessCheck.capa)
-        .where(EffectivenessCheck.result == CheckResult.PENDING, Capa.status != CapaStatus.CLOSED)
-        .options(joinedload(EffectivenessCheck.capa).joinedload(Capa.owner))
-    )
-    if not is_quality_lead(user):
-        checks = checks.where(Capa.owner_id == user.id)
-    training_overdue = case((TrainingAssignment.due_date < today, 0), else_=1)
-    trainings = (
-        select(TrainingAssignment)
-        .where(TrainingAssignment.staff_id == user.id, TrainingAssignment.completed_at.is_(None))
-        .options(joinedload(TrainingAssignment.capa))
-    )
-    return MyWork(
-        today=today,
-        capas=list(
-            db.session.scalars(
-                capas.order_by(capa_overdue, Capa.due_date, Capa.id).limit(MY_WORK_LIMIT)
-            )
-        ),
-        checks=list(
-            db.session.scalars(
-                checks.order_by(
-                    check_overdue, EffectivenessCheck.due_date, EffectivenessCheck.id
-                ).limit(MY_WORK_LIMIT)
-            )
-        ),
-        trainings=list(
-            db.session.scalars(
-                trainings.order_by(
-                    training_overdue, TrainingAssignment.due_date, TrainingAssignment.id
-                ).limit(MY_WORK_LIMIT)
-            )
-        ),
-        capa_total=_count(capas),
-        check_total=_count(checks),
-        training_total=_count(trainings),
-    )

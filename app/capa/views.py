@@ -19,7 +19,10 @@ from werkzeug.wrappers import Response
 
 from app.accounts.models import User
 from app.audit.services import history_of
+from app.capa import effectiveness as capa_effectiveness
+from app.capa import listing as capa_listing
 from app.capa import services
+from app.capa import training as capa_training
 from app.capa.forms import (
     CapaFilterForm,
     CapaForm,
@@ -82,16 +85,16 @@ def _detail_url(capa: Capa) -> str:
 def _filter_form() -> CapaFilterForm:
     form = CapaFilterForm(request.args)
     form.set_choices(
-        services.owner_choices(),
+        capa_listing.owner_choices(),
         services.list_principles(),
-        services.process_choices(),
-        services.category_choices(),
+        capa_listing.process_choices(),
+        capa_listing.category_choices(),
     )
     return form
 
 
-def _filters(form: CapaFilterForm) -> services.CapaFilters:
-    return services.CapaFilters(
+def _filters(form: CapaFilterForm) -> capa_listing.CapaFilters:
+    return capa_listing.CapaFilters(
         status=CapaStatus(form.status.data) if form.status.data else None,
         owner_id=optional_id(form.owner_id.data),
         kind=CapaKind(form.kind.data) if form.kind.data else None,
@@ -116,7 +119,7 @@ def capa_list() -> tuple[str, int]:
     args = _list_args()
     if request.args and not form.validate():
         return render_template("capa/capa_list.html", form=form, page=None, args=args), 422
-    statement, sort = services.capa_list_query(_filters(form), request.args.get("sort"))
+    statement, sort = capa_listing.capa_list_query(_filters(form), request.args.get("sort"))
     page = paginate(
         db.session,
         statement,
@@ -158,7 +161,7 @@ def capa_export() -> Response | tuple[str, int]:
     args = _list_args()
     if request.args and not form.validate():
         return render_template("capa/capa_list.html", form=form, page=None, args=args), 422
-    statement, _ = services.capa_list_query(_filters(form), request.args.get("sort"))
+    statement, _ = capa_listing.capa_list_query(_filters(form), request.args.get("sort"))
     return csv_download("capa", count_of(db.session, statement))
 
 
@@ -168,7 +171,7 @@ def _capa_csv() -> CsvExport:
     args = _list_args()
     if request.args and not form.validate():
         raise ServiceError("The list's filters are no longer valid; export the list again.")
-    statement, _ = services.capa_list_query(_filters(form), request.args.get("sort"))
+    statement, _ = capa_listing.capa_list_query(_filters(form), request.args.get("sort"))
     record_event(
         db.session,
         AuditAction.EXPORT,
@@ -441,7 +444,7 @@ def training_assign(reference: str) -> FormPage:
     form.set_choices(services.assignable_people())
     if form.validate():
         try:
-            training = services.assign_training(
+            training = capa_training.assign_training(
                 capa,
                 staff_id=optional_id(form.staff_id.data),
                 topic=form.topic.data,
@@ -467,7 +470,7 @@ def training_complete(training_id: int) -> FormPage:
     error_message = "The form expired; please try again."
     if form.validate():
         try:
-            services.complete_training(training, _user())
+            capa_training.complete_training(training, _user())
         except services.NotAllowed:
             abort(403)
         except ServiceError as error:
@@ -493,7 +496,7 @@ def check_plan(reference: str) -> FormPage:
     form = CheckPlanForm(prefix="check")
     if form.validate():
         try:
-            services.plan_effectiveness_check(
+            capa_effectiveness.plan_effectiveness_check(
                 capa,
                 criterion=form.criterion.data or "",
                 method=form.method.data,
@@ -519,7 +522,7 @@ def check_result(check_id: int) -> FormPage:
     reference = check.capa.reference
     if form.validate():
         try:
-            outcome = services.record_check_result(
+            outcome = capa_effectiveness.record_check_result(
                 check, result=form.result.data, evidence=form.evidence.data, user=_user()
             )
         except services.NotAllowed:
@@ -542,7 +545,7 @@ def check_evaluate(check_id: int) -> FormPage:
     message = "The form expired; please try again."
     if form.validate():
         try:
-            outcome = services.run_automatic_check(check, _user())
+            outcome = capa_effectiveness.run_automatic_check(check, _user())
         except services.NotAllowed:
             abort(403)
         except ServiceError as error:
@@ -600,7 +603,7 @@ def _render_my_work(status: int = 200, error: str | None = None) -> tuple[str, i
     user = _user()
     return render_template(
         "capa/my_work.html",
-        work=services.my_work(user),
+        work=capa_listing.my_work(user),
         # Read-and-understood training of controlled documents (employee recovery too).
         reading=document_reading.open_acknowledgements_of(user),
         user=user,

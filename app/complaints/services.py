@@ -1,6 +1,7 @@
 """Complaints and customer recovery: recording, editing, assigning and escalating complaints,
 their workflow, the recovery actions that make the customer whole, satisfaction (CSAT) after
-recovery, the retention follow-up, and the filtered complaint list.
+recovery and the retention follow-up. The filtered list, search and CSV export live in
+`app.complaints.listing`.
 
 Every function takes plain values and the acting user, checks the rules, changes records and
 flushes; none commits (the request does). A refusal is a `ServiceError` naming the form field at
@@ -12,13 +13,12 @@ and administrators on none.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -34,11 +34,9 @@ from app.complaints.models import (
     Severity,
 )
 from app.complaints.workflow import COMPLAINT_WORKFLOW
-from app.core import search
-from app.core.audit import AuditAction, AuditEvent, audit_reason, record_event
+from app.core.audit import AuditEvent, audit_reason
 from app.core.db import ensure_current_version, flush_or_refuse_stale, utcnow
 from app.core.errors import ServiceError, StaleRecord
-from app.core.listing import apply_sort, batched_rows
 from app.core.permissions import Permission, Role, role_can
 from app.core.references import next_reference
 from app.core.validation import (
@@ -723,196 +721,3 @@ def complaint_history(complaint: Complaint) -> list[AuditEvent]:
             (AuditEvent.record_type == "recovery_action") & AuditEvent.record_id.in_(action_ids)
         )
     return list(db.session.scalars(select(AuditEvent).where(condition).order_by(AuditEvent.id)))
-
-
-# --- the complaint list ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ComplaintFilters:
-    """What the complaint list may be narrowed by; empty values do not filter."""
-
-    statuses: tuple[ComplaintStatus, ...] = ()
-    process_id: int | None = None
-    category_id: int | None = None
-    assignee_id: int | None = None
-    channel: Channel | None = None
-    severity: Severity | None = None
-    received_from: date | None = None
-    received_to: date | None = None
-    overdue: bool = False
-    overdue_days: int = OVERDUE_AFTER_DAYS
-    text: str = ""
-    now: datetime | None = None
-
-    def describe(self) -> dict[str, Any]:
-        """The filters in use, as plain values (for the export's audit event)."""
-        values = {
-            "status": [status.value for status in self.statuses],
-            "process_id": self.process_id,
-            "category_id": self.category_id,
-            "assignee_id": self.assignee_id,
-            "channel": self.channel.value if self.channel else None,
-            "severity": self.severity.value if self.severity else None,
-            "received_from": self.received_from.isoformat() if self.received_from else None,
-            "received_to": self.received_to.isoformat() if self.received_to else None,
-            "overdue_days": self.overdue_days if self.overdue else None,
-            "text": self.text or None,
-        }
-        return {key: value for key, value in values.items() if value not in (None, [])}
-
-
-# Kept current by database triggers (see the complaint_search migration), so every write path —
-# forms, API, import, bulk seeding, a customer's rename — updates it without the services' help.
-COMPLAINT_INDEX = search.SearchIndex(table="complaint_search", key="complaint_id")
-
-
-def search_complaints(query: str) -> list[int]:
-    """The ids of complaints whose reference, title, description, external id or customer
-    name holds every word of `query`, best first (none when the query has no words)."""
-    return search.matching_ids(COMPLAINT_INDEX, query)
-
-
-def search_clause(query: str) -> Any:
-    """A WHERE clause for the list's "Search": complaints whose reference, title, description,
-    external id or customer name holds every word of `query` (full-text, whole words), or whose
-    reference is `query` as typed. Read from the index alone: no scan of the complaints (a
-    substring match would read every row of a million)."""
-    typed = query.replace("\x00", "").strip()
-    return or_(
-        Complaint.reference == typed.upper(),
-        search.matching_clause(COMPLAINT_INDEX, typed, Complaint.id),
-    )
-
-
-_SEVERITY_RANK = case(
-    {severity: rank for rank, severity in enumerate(Severity)}, value=Complaint.severity
-)
-_STATUS_RANK = case(
-    {status: rank for rank, status in enumerate(ComplaintStatus)}, value=Complaint.status
-)
-SORT_COLUMNS = {
-    "received_at": Complaint.received_at,
-    "reference": Complaint.reference,
-    "severity": _SEVERITY_RANK,
-    "status": _STATUS_RANK,
-}
-DEFAULT_SORT = "-received_at"
-
-
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
-def complaint_list_query(
-    filters: ComplaintFilters, sort: str | None = None
-) -> tuple[Select[tuple[Complaint]], str]:
-    """The filtered, sorted complaint list as a statement (paginate or export it), and the sort
-    key used. Sort keys: received_at, reference, severity (low → critical), status (workflow
-    order); a leading "-" reverses; anything else falls back to newest first. The customer,
-    process, category and assignee of each row are loaded with it."""
-    statement = select(Complaint).options(
-        selectinload(Complaint.customer),
-        selectinload(Complaint.process),
-        selectinload(Complaint.category),
-        selectinload(Complaint.assignee),
-    )
-    if filters.statuses:
-        statement = statement.where(Complaint.status.in_(filters.statuses))
-    if filters.process_id is not None:
-        statement = statement.where(Complaint.process_id == filters.process_id)
-    if filters.category_id is not None:
-        statement = statement.where(Complaint.category_id == filters.category_id)
-    if filters.assignee_id is not None:
-        statement = statement.where(Complaint.assignee_id == filters.assignee_id)
-    if filters.channel is not None:
-        statement = statement.where(Complaint.channel == filters.channel)
-    if filters.severity is not None:
-        statement = statement.where(Complaint.severity == filters.severity)
-    if filters.received_from is not None:
-        statement = statement.where(Complaint.received_at >= _day_start(filters.received_from))
-    if filters.received_to is not None:
-        end = _day_start(filters.received_to + timedelta(days=1))
-        statement = statement.where(Complaint.received_at < end)
-    if filters.overdue:
-        cutoff = (filters.now or utcnow()) - timedelta(days=filters.overdue_days)
-        statement = statement.where(
-            Complaint.status.in_(OPEN_STATUSES), Complaint.received_at < cutoff
-        )
-    if filters.text.strip():
-        statement = statement.where(search_clause(filters.text))
-    return apply_sort(statement, sort, SORT_COLUMNS, DEFAULT_SORT, Complaint.id)
-
-
-CSV_HEADER = (
-    "Reference",
-    "Received at (UTC)",
-    "Title",
-    "Channel",
-    "Severity",
-    "Status",
-    "Customer",
-    "Product or service",
-    "Process",
-    "Category",
-    "Assignee",
-    "Escalation level",
-    "First response at (UTC)",
-    "Resolved at (UTC)",
-    "Closed at (UTC)",
-    "First-contact resolution",
-    "CSAT",
-    "Retention",
-    "Timely response",
-    "Disputed",
-    "Company's public response",
-    "Customer's region",
-)
-
-
-def _csv_time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
-
-
-def csv_values(complaint: Complaint) -> tuple[Any, ...]:
-    """One complaint as a row under CSV_HEADER."""
-    return (
-        complaint.reference,
-        _csv_time(complaint.received_at),
-        complaint.title,
-        complaint.channel.label,
-        complaint.severity.label,
-        complaint.status.label,
-        complaint.customer.name if complaint.customer else "",
-        complaint.product_or_service,
-        complaint.process.name if complaint.process else "",
-        complaint.category.name if complaint.category else "",
-        complaint.assignee.full_name if complaint.assignee else "",
-        complaint.escalation_level,
-        _csv_time(complaint.first_response_at),
-        _csv_time(complaint.resolved_at),
-        _csv_time(complaint.closed_at),
-        _YES_NO[complaint.first_contact_resolution],
-        complaint.csat_score if complaint.csat_score is not None else "",
-        complaint.retention_status.label,
-        _YES_NO[complaint.timely_response],
-        _YES_NO[complaint.disputed],
-        complaint.public_response or "",
-        complaint.region or "",
-    )
-
-
-_YES_NO = {True: "yes", False: "no", None: "unknown"}
-
-
-def export_complaints(filters: ComplaintFilters, sort: str | None = None) -> Iterator[Complaint]:
-    """The filtered list for a CSV download, read a batch at a time; the export itself is written
-    to the audit trail (who exported which filters)."""
-    statement, used_sort = complaint_list_query(filters, sort)
-    record_event(
-        db.session,
-        AuditAction.EXPORT,
-        "complaint",
-        changes={"format": "csv", "sort": used_sort, "filters": filters.describe()},
-    )
-    return batched_rows(db.session, statement)

@@ -25,6 +25,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from app.accounts.models import User
+from app.complaints import listing as complaint_listing
 from app.complaints import services
 from app.complaints.forms import (
     UNASSIGNED,
@@ -102,8 +103,8 @@ def _filter_form() -> ComplaintFilterForm:
     return form
 
 
-def _filters(form: ComplaintFilterForm) -> services.ComplaintFilters:
-    return services.ComplaintFilters(
+def _filters(form: ComplaintFilterForm) -> complaint_listing.ComplaintFilters:
+    return complaint_listing.ComplaintFilters(
         statuses=tuple(ComplaintStatus(value) for value in form.status.data or ()),
         process_id=optional_id(form.process_id.data),
         category_id=optional_id(form.category_id.data),
@@ -148,7 +149,9 @@ def complaint_list() -> tuple[str, int]:
     form = _filter_form()
     if request.args and not form.validate():
         return _list_page(form, None, None, 422)
-    statement, sort = services.complaint_list_query(_filters(form), request.args.get("sort"))
+    statement, sort = complaint_listing.complaint_list_query(
+        _filters(form), request.args.get("sort")
+    )
     page = paginate(
         db.session,
         statement,
@@ -164,7 +167,9 @@ def complaint_export() -> Response | tuple[str, int]:
     form = _filter_form()
     if request.args and not form.validate():
         return _list_page(form, None, None, 422)
-    statement, _sort = services.complaint_list_query(_filters(form), request.args.get("sort"))
+    statement, _sort = complaint_listing.complaint_list_query(
+        _filters(form), request.args.get("sort")
+    )
     return csv_download("complaints", count_of(db.session, statement))
 
 
@@ -173,9 +178,12 @@ def _complaint_csv() -> CsvExport:
     form = _filter_form()
     if request.args and not form.validate():
         raise ServiceError("The list's filters are no longer valid; export the list again.")
-    rows = services.export_complaints(_filters(form), request.args.get("sort"))
+    rows = complaint_listing.export_complaints(_filters(form), request.args.get("sort"))
     return CsvExport(
-        f"complaints-{utcnow():%Y%m%d-%H%M}.csv", services.CSV_HEADER, rows, services.csv_values
+        f"complaints-{utcnow():%Y%m%d-%H%M}.csv",
+        complaint_listing.CSV_HEADER,
+        rows,
+        complaint_listing.csv_values,
     )
 
 

@@ -8,14 +8,24 @@ off so a `$` in a category name stays a dollar sign. The SVG holds no script.
 
 Colours follow the app's palette; every chart also has a title and a text alternative (`<title>`),
 and callers show the same numbers in a table or CSV.
+
+Speed: each chart has fixed margins (matplotlib's constrained layout measured every label twice and
+cost more than the drawing), and because a chart is a pure function of its inputs, the SVG of the
+last CHART_CACHE_SIZE distinct inputs is kept per process: a dashboard whose figures did not change
+draws nothing again. The key is the inputs themselves, so no write can make an entry stale.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import matplotlib
 
@@ -57,8 +67,77 @@ _STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
 _STYLE_ELEMENT = re.compile(r"<style[^>]*>\s*\*\{([^}]*)\}\s*</style>")
 
 
-def _figure(width: float = 7.0, height: float = 3.2) -> Figure:
-    return Figure(figsize=(width, height), dpi=100, layout="constrained")
+CHART_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Margins:
+    """Where the axes sit, as fractions of the figure (matplotlib's `subplots_adjust`)."""
+
+    left: float = 0.1
+    right: float = 0.97
+    bottom: float = 0.12
+    top: float = 0.89
+
+
+PLAIN = Margins()
+# Room for labels rotated by 35 degrees (at most 22 characters, the first reaching left of the
+# axes) and for the share axis on the right.
+PARETO = Margins(left=0.17, bottom=0.34, right=0.89)
+
+
+@dataclass
+class CacheInfo:
+    hits: int = 0
+    drawn: int = 0
+
+
+_cache: OrderedDict[tuple[str, str], str] = OrderedDict()
+_cache_lock = threading.Lock()
+_cache_info = CacheInfo()
+F = TypeVar("F", bound=Callable[..., str])
+
+
+def cache_info() -> CacheInfo:
+    """How many charts were served from the cache and how many were drawn, in this process."""
+    return CacheInfo(_cache_info.hits, _cache_info.drawn)
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _memoised(function: F) -> F:
+    """Keep the SVG per distinct input. The inputs are plain values (numbers, strings, frozen
+    dataclasses of numbers) whose `repr` is exact, so equal reprs mean the same chart."""
+
+    @functools.wraps(function)
+    def cached(*args: Any, **kwargs: Any) -> str:
+        key = (function.__name__, repr((args, sorted(kwargs.items()))))
+        with _cache_lock:
+            svg = _cache.get(key)
+            if svg is not None:
+                _cache.move_to_end(key)
+                _cache_info.hits += 1
+                return svg
+        svg = function(*args, **kwargs)
+        with _cache_lock:
+            _cache[key] = svg
+            _cache_info.drawn += 1
+            while len(_cache) > CHART_CACHE_SIZE:
+                _cache.popitem(last=False)
+        return svg
+
+    return cached  # type: ignore[return-value]
+
+
+def _figure(margins: Margins = PLAIN, width: float = 7.0, height: float = 3.2) -> Figure:
+    figure = Figure(figsize=(width, height), dpi=100)
+    figure.subplots_adjust(
+        left=margins.left, right=margins.right, bottom=margins.bottom, top=margins.top
+    )
+    return figure
 
 
 def _to_svg(figure: Figure, title: str) -> str:
@@ -117,17 +196,25 @@ def pareto_chart_svg(
 ) -> str:
     """Bars in Pareto order (as `app.core.spc.pareto` returns them) with the cumulative share as a
     line on a 0–100 % axis and the 80 % cut drawn; vital-few bars are dark, the rest light."""
+    shown = tuple(
+        (_shorten(label(bar.key)), bar.count, bar.cumulative_share, bar.vital_few) for bar in bars
+    )
+    return _pareto_svg(shown, title, y_label)
+
+
+@_memoised
+def _pareto_svg(bars: tuple[tuple[str, int, float, bool], ...], title: str, y_label: str) -> str:
     with rc_context(_RC):
-        figure = _figure()
+        figure = _figure(PARETO)
         axes = figure.add_subplot()
         axes.set_title(title)
         if not bars:
             _empty(axes)
             return _to_svg(figure, title)
         positions = list(range(len(bars)))
-        colours = [PRIMARY if bar.vital_few else "#9cc3cc" for bar in bars]
-        axes.bar(positions, [bar.count for bar in bars], color=colours, width=0.7)
-        axes.set_xticks(positions, [_shorten(label(bar.key)) for bar in bars])
+        colours = [PRIMARY if vital_few else "#9cc3cc" for _, _, _, vital_few in bars]
+        axes.bar(positions, [count for _, count, _, _ in bars], color=colours, width=0.7)
+        axes.set_xticks(positions, [name for name, _, _, _ in bars])
         axes.tick_params(axis="x", labelrotation=35)
         for tick in axes.get_xticklabels():
             tick.set_horizontalalignment("right")
@@ -135,7 +222,7 @@ def pareto_chart_svg(
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         share_axes = axes.twinx()
         share_axes.plot(
-            positions, [bar.cumulative_share for bar in bars], color=ACCENT, marker="o", ms=3
+            positions, [share for _, _, share, _ in bars], color=ACCENT, marker="o", ms=3
         )
         share_axes.axhline(0.8, color=ACCENT, linestyle="--", linewidth=0.8)
         share_axes.set_ylim(0, 1.05)
@@ -146,6 +233,7 @@ def pareto_chart_svg(
         return _to_svg(figure, title)
 
 
+@_memoised
 def control_chart_svg(
     points: Sequence[ChartPoint],
     limits: ControlLimits,
@@ -219,6 +307,7 @@ def control_chart_svg(
         return _to_svg(figure, title)
 
 
+@_memoised
 def trend_chart_svg(
     labels: Sequence[str],
     values: Sequence[float | None],
@@ -243,6 +332,7 @@ def trend_chart_svg(
         return _to_svg(figure, title)
 
 
+@_memoised
 def bar_chart_svg(
     bars: Sequence[tuple[str, float]],
     title: str,
@@ -267,6 +357,7 @@ def bar_chart_svg(
         return _to_svg(figure, title)
 
 
+@_memoised
 def grouped_bar_chart_svg(
     groups: Sequence[str],
     series: Sequence[tuple[str, Sequence[float | None]]],

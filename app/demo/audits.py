@@ -14,6 +14,7 @@ from app.accounts.models import User
 from app.audits import library
 from app.audits import services as audits
 from app.audits.models import AuditProgramme, Clause, Standard
+from app.capa import effectiveness as capa_effectiveness
 from app.capa import services as capa_services
 from app.core.db import utcnow
 from app.extensions import db
@@ -172,7 +173,7 @@ def seed_demo_audits(today: date | None = None) -> AuditSeedResult:
             principle_ids=[3, 6],
             nonconformity_ids=[first_capa_nc.id],
         )
-        capa_services.plan_effectiveness_check(
+        capa_effectiveness.plan_effectiveness_check(
             capa,
             criterion="No refund above 500 without two approvals in a 60-day sample",
             method="manual_review",

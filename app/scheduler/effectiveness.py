@@ -17,8 +17,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.capa.effectiveness import run_automatic_check
 from app.capa.models import Capa, CapaStatus, CheckMethod, CheckResult, EffectivenessCheck
-from app.capa.services import CHECK_RESULT_STATUSES, run_automatic_check
+from app.capa.services import CHECK_RESULT_STATUSES
 from app.capa.workflow import CAPA_WORKFLOW
 from app.core.db import all_or_nothing, utcnow
 from app.core.errors import ServiceError

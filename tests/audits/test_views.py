@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from app.audits import services
 from app.audits.models import Audit
+from app.capa import effectiveness as capa_effectiveness
 from app.capa import services as capa_services
 from app.core.db import utcnow
 from app.extensions import db
@@ -215,7 +216,7 @@ def test_a_finding_raises_an_nc_whose_capa_and_effectiveness_show_on_the_audit(
             nonconformity_ids=[nc.id],
             user=lead_user,
         )
-        capa_services.plan_effectiveness_check(
+        capa_effectiveness.plan_effectiveness_check(
             capa,
             criterion="No unapproved credit notes for 60 days",
             method="manual_review",

@@ -116,7 +116,7 @@ def measure_pages(database_url: str, instance_dir: Path, repeat: int) -> dict[st
         from sqlalchemy import func, select
 
         from app import create_app
-        from app.complaints import services
+        from app.complaints import listing as complaint_listing
         from app.complaints.models import Complaint
         from app.extensions import db
         from tests.factories import TEST_PASSWORD, create_user
@@ -155,7 +155,7 @@ def measure_pages(database_url: str, instance_dir: Path, repeat: int) -> dict[st
             matching["search"] = db.session.scalar(
                 select(func.count())
                 .select_from(Complaint)
-                .where(services.search_clause(search_words.replace("+", " ")))
+                .where(complaint_listing.search_clause(search_words.replace("+", " ")))
             )
             email = create_user(role="quality_lead").email
             db.session.commit()

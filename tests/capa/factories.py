@@ -8,7 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.accounts.models import User
+from app.capa import effectiveness as capa_effectiveness
 from app.capa import services
+from app.capa import training as capa_training
 from app.capa.models import Capa, CapaStatus, CheckResult, EffectivenessCheck
 from app.complaints.models import Channel, Complaint, Severity
 from app.core.db import utcnow
@@ -128,7 +130,9 @@ def advance(
     if status == CapaStatus.INEFFECTIVE:
         advance(capa, CapaStatus.VERIFYING, lead)
         check = pending_check(capa, lead)
-        services.record_check_result(check, result="failed", evidence="Came back", user=lead)
+        capa_effectiveness.record_check_result(
+            check, result="failed", evidence="Came back", user=lead
+        )
         return capa
     target = order.index(status)
     if target >= 1 and capa.status == CapaStatus.PLANNED:
@@ -136,14 +140,16 @@ def advance(
     if target >= 2 and capa.status == CapaStatus.IN_PROGRESS:
         for training in capa.trainings:
             if training.completed_at is None:
-                services.complete_training(training, lead)
+                capa_training.complete_training(training, lead)
         services.transition_capa(capa, "implement", lead)
     if target >= 3 and capa.status == CapaStatus.IMPLEMENTED:
         pending_check(capa, lead)
         services.transition_capa(capa, "verify", lead)
     if target >= 4 and capa.status == CapaStatus.VERIFYING:
         check = pending_check(capa, lead)
-        services.record_check_result(check, result=check_result, evidence="Audited", user=lead)
+        capa_effectiveness.record_check_result(
+            check, result=check_result, evidence="Audited", user=lead
+        )
         signer = signer or other_lead(capa.owner, capa.implemented_by)
         services.verify_effectiveness(capa, signer, TEST_PASSWORD, "verified")
     if target >= 5 and capa.status == CapaStatus.EFFECTIVE:
@@ -157,7 +163,7 @@ def pending_check(capa: Capa, lead: User) -> EffectivenessCheck:
     for check in capa.checks:
         if check.result == CheckResult.PENDING:
             return check
-    return services.plan_effectiveness_check(
+    return capa_effectiveness.plan_effectiveness_check(
         capa,
         criterion="No duplicate refunds in the next payment run",
         method="manual_review",

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.capa import effectiveness as capa_effectiveness
 from app.capa import services
 from app.capa.models import Capa, CapaStatus, CheckResult, EffectivenessCheck
 from app.core.db import utcnow
@@ -33,7 +34,7 @@ def setting(session):
         process=billing, category=double_charge, detected_at=implemented_at - timedelta(days=5)
     )
     capa = plan(lead, nonconformity_ids=[nc.id])
-    check = services.plan_effectiveness_check(
+    check = capa_effectiveness.plan_effectiveness_check(
         capa,
         criterion="",
         method="no_recurrence",
@@ -59,13 +60,13 @@ def setting(session):
 
 def test_no_new_records_passes(setting):
     check: EffectivenessCheck = setting["check"]
-    evaluation = services.evaluate_no_recurrence(check)
+    evaluation = capa_effectiveness.evaluate_no_recurrence(check)
     assert evaluation.passed and evaluation.complete and evaluation.count == 0
     assert evaluation.window_start == setting["implemented_at"]
     assert evaluation.window_end == setting["implemented_at"] + timedelta(days=30)
     assert check.result == CheckResult.PENDING  # evaluating changes nothing
 
-    outcome = services.run_automatic_check(check, setting["lead"])
+    outcome = capa_effectiveness.run_automatic_check(check, setting["lead"])
     assert outcome.decided and not outcome.follow_up_required
     assert check.result == CheckResult.PASSED
     assert "0 new records" in check.evidence
@@ -79,13 +80,13 @@ def test_a_new_complaint_with_the_same_process_and_category_fails_it(setting, se
         category=setting["double_charge"],
         received_at=setting["implemented_at"] + timedelta(days=12),
     )
-    evaluation = services.evaluate_no_recurrence(check)
+    evaluation = capa_effectiveness.evaluate_no_recurrence(check)
     assert not evaluation.passed
     assert evaluation.count == 1
     assert evaluation.references == [recurrence.reference]
     assert check.result == CheckResult.PENDING
 
-    outcome = services.run_automatic_check(check, setting["lead"])
+    outcome = capa_effectiveness.run_automatic_check(check, setting["lead"])
     assert check.result == CheckResult.FAILED
     assert recurrence.reference in check.evidence
     capa: Capa = setting["capa"]
@@ -99,7 +100,7 @@ def test_a_new_nonconformity_counts_too(setting):
         category=setting["double_charge"],
         detected_at=setting["implemented_at"] + timedelta(days=3),
     )
-    evaluation = services.evaluate_no_recurrence(setting["check"])
+    evaluation = capa_effectiveness.evaluate_no_recurrence(setting["check"])
     assert evaluation.count == 1 and evaluation.references == [recurrence.reference]
 
 
@@ -123,7 +124,7 @@ def test_records_of_another_category_or_process_or_outside_the_window_do_not_cou
         category=setting["double_charge"],
         received_at=start + timedelta(days=31),
     )
-    evaluation = services.evaluate_no_recurrence(setting["check"])
+    evaluation = capa_effectiveness.evaluate_no_recurrence(setting["check"])
     assert evaluation.passed and evaluation.count == 0
 
 
@@ -132,9 +133,9 @@ def test_while_the_window_runs_no_recurrence_so_far_keeps_the_check_pending(sett
     capa.implemented_at = utcnow() - timedelta(days=5)
     session.flush()
     check = setting["check"]
-    evaluation = services.evaluate_no_recurrence(check)
+    evaluation = capa_effectiveness.evaluate_no_recurrence(check)
     assert evaluation.passed and not evaluation.complete
-    outcome = services.run_automatic_check(check, setting["lead"])
+    outcome = capa_effectiveness.run_automatic_check(check, setting["lead"])
     assert not outcome.decided and "stays pending" in outcome.message
     assert check.result == CheckResult.PENDING
     # A recurrence decides it at once, window or not.
@@ -143,7 +144,7 @@ def test_while_the_window_runs_no_recurrence_so_far_keeps_the_check_pending(sett
         category=setting["double_charge"],
         received_at=utcnow() - timedelta(days=1),
     )
-    services.run_automatic_check(check, setting["lead"])
+    capa_effectiveness.run_automatic_check(check, setting["lead"])
     assert check.result == CheckResult.FAILED
 
 
@@ -154,11 +155,11 @@ def test_the_evaluation_as_of_a_given_day(setting):
         category=setting["double_charge"],
         received_at=start + timedelta(days=20),
     )
-    earlier = services.evaluate_no_recurrence(
+    earlier = capa_effectiveness.evaluate_no_recurrence(
         setting["check"], today=(start + timedelta(days=10)).date()
     )
     assert earlier.passed and not earlier.complete
-    assert not services.evaluate_no_recurrence(setting["check"]).passed
+    assert not capa_effectiveness.evaluate_no_recurrence(setting["check"]).passed
 
 
 def test_the_scheduler_records_a_failure_but_leaves_the_transition_to_a_person(setting):
@@ -167,7 +168,7 @@ def test_the_scheduler_records_a_failure_but_leaves_the_transition_to_a_person(s
         category=setting["double_charge"],
         received_at=setting["implemented_at"] + timedelta(days=1),
     )
-    outcome = services.run_automatic_check(setting["check"], None)
+    outcome = capa_effectiveness.run_automatic_check(setting["check"], None)
     assert setting["check"].result == CheckResult.FAILED
     assert setting["check"].checked_by_id is None
     assert setting["capa"].status == CapaStatus.VERIFYING
@@ -177,7 +178,7 @@ def test_the_scheduler_records_a_failure_but_leaves_the_transition_to_a_person(s
 def test_only_automatic_checks_of_implemented_capas_with_a_fingerprint_are_evaluated(session):
     lead = users.create_user("quality_lead")
     capa = plan(lead, nonconformity_ids=[make_nonconformity().id])
-    manual = services.plan_effectiveness_check(
+    manual = capa_effectiveness.plan_effectiveness_check(
         capa,
         criterion="Review",
         method="manual_review",
@@ -185,7 +186,7 @@ def test_only_automatic_checks_of_implemented_capas_with_a_fingerprint_are_evalu
         due_date=services.today_utc(),
         user=lead,
     )
-    automatic = services.plan_effectiveness_check(
+    automatic = capa_effectiveness.plan_effectiveness_check(
         capa,
         criterion="",
         method="no_recurrence",
@@ -194,12 +195,12 @@ def test_only_automatic_checks_of_implemented_capas_with_a_fingerprint_are_evalu
         user=lead,
     )
     with pytest.raises(ServiceError, match="Only automatic"):
-        services.evaluate_no_recurrence(manual)
+        capa_effectiveness.evaluate_no_recurrence(manual)
     with pytest.raises(ServiceError, match="not implemented yet"):
-        services.evaluate_no_recurrence(automatic)
+        capa_effectiveness.evaluate_no_recurrence(automatic)
     advance(capa, CapaStatus.IMPLEMENTED, lead)
     with pytest.raises(ServiceError, match="no process and category"):
-        services.evaluate_no_recurrence(automatic)
+        capa_effectiveness.evaluate_no_recurrence(automatic)
     contributor = users.create_user("contributor")
     with pytest.raises(services.NotAllowed):
-        services.run_automatic_check(automatic, contributor)
+        capa_effectiveness.run_automatic_check(automatic, contributor)

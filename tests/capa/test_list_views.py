@@ -11,7 +11,9 @@ from html import unescape
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.capa import effectiveness as capa_effectiveness
 from app.capa import services
+from app.capa import training as capa_training
 from app.capa.models import CapaStatus
 from app.core.audit import AuditAction, AuditEvent
 from app.extensions import db
@@ -178,7 +180,7 @@ def test_my_work_shows_overdue_first_and_marks_it(client, login, committed):
         plan(owner, title="Due later", due_date=TODAY + timedelta(days=9))
         plan(owner, title="Past due", due_date=TODAY - timedelta(days=1), today=LONG_AGO)
         capa = plan(owner, title="Due soon", due_date=TODAY + timedelta(days=1))
-        services.assign_training(
+        capa_training.assign_training(
             capa,
             staff_id=me.id,
             topic="Late training",
@@ -186,7 +188,7 @@ def test_my_work_shows_overdue_first_and_marks_it(client, login, committed):
             user=lead,
             today=LONG_AGO,
         )
-        services.plan_effectiveness_check(
+        capa_effectiveness.plan_effectiveness_check(
             capa,
             criterion="Review June",
             method="manual_review",
@@ -227,14 +229,14 @@ def test_my_work_issues_the_same_number_of_queries_for_2_or_12_of_each(
             owner = db.session.get(User, me.id)
             for number in range(first, first + how_many):
                 capa = plan(owner, title=f"Action {number}", principle_ids=[1, 2])
-                services.assign_training(
+                capa_training.assign_training(
                     capa,
                     staff_id=me.id,
                     topic=f"Training {number}",
                     due_date=TODAY + timedelta(days=5),
                     user=owner,
                 )
-                services.plan_effectiveness_check(
+                capa_effectiveness.plan_effectiveness_check(
                     capa,
                     criterion=f"Check {number}",
                     method="manual_review",

@@ -6,7 +6,10 @@ from datetime import timedelta
 
 import pytest
 
+from app.capa import effectiveness as capa_effectiveness
+from app.capa import listing as capa_listing
 from app.capa import services
+from app.capa import training as capa_training
 from app.capa.models import CapaStatus
 from app.extensions import db
 from tests import factories as users
@@ -16,8 +19,8 @@ TODAY = services.today_utc()
 LONG_AGO = TODAY - timedelta(days=365)
 
 
-def references(filters: services.CapaFilters, sort: str | None = None) -> list[str]:
-    statement, _ = services.capa_list_query(filters, sort)
+def references(filters: capa_listing.CapaFilters, sort: str | None = None) -> list[str]:
+    statement, _ = capa_listing.capa_list_query(filters, sort)
     return [capa.reference for capa in db.session.scalars(statement)]
 
 
@@ -32,23 +35,29 @@ def test_filters_and_overdue(session):
     advance(done_late, CapaStatus.EFFECTIVE, lead)
     employee = plan(lead, recovery_dimension="employee", due_date=TODAY + timedelta(days=40))
 
-    everything = services.CapaFilters()
+    everything = capa_listing.CapaFilters()
     assert references(everything) == [
         done_late.reference,
         late.reference,
         soon.reference,
         employee.reference,
     ]
-    assert references(services.CapaFilters(overdue=True)) == [late.reference]
-    assert references(services.CapaFilters(owner_id=owner.id)) == [late.reference]
-    assert references(services.CapaFilters(status=CapaStatus.EFFECTIVE)) == [done_late.reference]
-    assert references(services.CapaFilters(kind="preventive")) == [done_late.reference]
-    assert references(services.CapaFilters(recovery_dimension="employee")) == [employee.reference]
-    assert references(services.CapaFilters(principle_id=1)) == [late.reference]
-    assert references(services.CapaFilters(process_id=billing.id)) == [soon.reference]
-    assert references(services.CapaFilters(category_id=category.id)) == [soon.reference]
+    assert references(capa_listing.CapaFilters(overdue=True)) == [late.reference]
+    assert references(capa_listing.CapaFilters(owner_id=owner.id)) == [late.reference]
+    assert references(capa_listing.CapaFilters(status=CapaStatus.EFFECTIVE)) == [
+        done_late.reference
+    ]
+    assert references(capa_listing.CapaFilters(kind="preventive")) == [done_late.reference]
+    assert references(capa_listing.CapaFilters(recovery_dimension="employee")) == [
+        employee.reference
+    ]
+    assert references(capa_listing.CapaFilters(principle_id=1)) == [late.reference]
+    assert references(capa_listing.CapaFilters(process_id=billing.id)) == [soon.reference]
+    assert references(capa_listing.CapaFilters(category_id=category.id)) == [soon.reference]
     assert references(
-        services.CapaFilters(due_from=TODAY - timedelta(days=5), due_to=TODAY + timedelta(days=5))
+        capa_listing.CapaFilters(
+            due_from=TODAY - timedelta(days=5), due_to=TODAY + timedelta(days=5)
+        )
     ) == [late.reference, soon.reference]
     assert services.is_overdue(late) and not services.is_overdue(done_late)
 
@@ -71,7 +80,7 @@ def test_sorting(session, sort, expected_order):
         "c": plan(lead, due_date=TODAY + timedelta(days=9)),
     }
     names = {capa.reference: name for name, capa in capas.items()}
-    statement, used = services.capa_list_query(services.CapaFilters(), sort)
+    statement, used = capa_listing.capa_list_query(capa_listing.CapaFilters(), sort)
     assert [names[capa.reference] for capa in db.session.scalars(statement)] == expected_order
     assert used == (sort if sort in ("-due_date", "reference", "-reference") else "due_date")
 
@@ -88,7 +97,7 @@ def test_my_work_lists_overdue_first_then_by_due_date(session):
     plan(someone, title="Not mine")
 
     for capa, due in ((later, 15), (sooner, -1)):
-        services.plan_effectiveness_check(
+        capa_effectiveness.plan_effectiveness_check(
             capa,
             criterion=f"Check {capa.title}",
             method="manual_review",
@@ -97,7 +106,7 @@ def test_my_work_lists_overdue_first_then_by_due_date(session):
             user=lead,
             today=LONG_AGO,
         )
-    late_training = services.assign_training(
+    late_training = capa_training.assign_training(
         later,
         staff_id=me.id,
         topic="Late",
@@ -105,13 +114,15 @@ def test_my_work_lists_overdue_first_then_by_due_date(session):
         user=lead,
         today=LONG_AGO,
     )
-    next_training = services.assign_training(
+    next_training = capa_training.assign_training(
         sooner, staff_id=me.id, topic="Next", due_date=TODAY + timedelta(3), user=lead
     )
-    done = services.assign_training(sooner, staff_id=me.id, topic="Done", due_date=TODAY, user=lead)
-    services.complete_training(done, me)
+    done = capa_training.assign_training(
+        sooner, staff_id=me.id, topic="Done", due_date=TODAY, user=lead
+    )
+    capa_training.complete_training(done, me)
 
-    work = services.my_work(me, TODAY)
+    work = capa_listing.my_work(me, TODAY)
     assert [capa.title for capa in work.capas] == ["Oldest", "Overdue", "Sooner", "Later"]
     assert closed not in work.capas
     assert [check.criterion for check in work.checks] == ["Check Sooner", "Check Later"]
@@ -119,8 +130,8 @@ def test_my_work_lists_overdue_first_then_by_due_date(session):
     assert (work.capa_total, work.check_total, work.training_total) == (4, 2, 2)
 
     # A quality lead sees every pending check; a stranger sees none of mine.
-    assert len(services.my_work(lead, TODAY).checks) == 2
-    assert services.my_work(someone, TODAY).checks == []
+    assert len(capa_listing.my_work(lead, TODAY).checks) == 2
+    assert capa_listing.my_work(someone, TODAY).checks == []
 
 
 def test_an_effective_capa_past_its_due_date_is_not_overdue_in_my_work(session):
@@ -129,5 +140,5 @@ def test_an_effective_capa_past_its_due_date_is_not_overdue_in_my_work(session):
     advance(effective, CapaStatus.EFFECTIVE, lead)
     plan(lead, due_date=TODAY + timedelta(days=1), title="Pending")
     plan(lead, due_date=TODAY - timedelta(days=1), today=LONG_AGO, title="Late")
-    work = services.my_work(lead, TODAY)
+    work = capa_listing.my_work(lead, TODAY)
     assert [capa.title for capa in work.capas] == ["Late", "Effective", "Pending"]

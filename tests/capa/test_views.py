@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from app.accounts.models import User
+from app.capa import effectiveness as capa_effectiveness
 from app.capa import services
+from app.capa import training as capa_training
 from app.capa.models import Capa, CapaStatus, CheckResult, EffectivenessCheck, TrainingAssignment
 from app.core.signatures import Signature
 from app.extensions import db
@@ -326,10 +328,10 @@ def test_staff_complete_their_own_training_from_my_work(client, login, make_user
     def setup():
         lead = users.create_user("quality_lead")
         capa = plan(lead, recovery_dimension="employee")
-        mine = services.assign_training(
+        mine = capa_training.assign_training(
             capa, staff_id=me.id, topic="Refund rules", due_date=TODAY, user=lead
         )
-        other = services.assign_training(
+        other = capa_training.assign_training(
             capa, staff_id=lead.id, topic="Not mine", due_date=TODAY, user=lead
         )
         return mine.id, other.id
@@ -442,7 +444,7 @@ def test_evaluate_now_passes_an_automatic_check_and_refuses_a_manual_one(
         nc = make_nonconformity(process=make_process(), category=make_category())
         walker = get_user(lead.id)
         capa = plan(walker, nonconformity_ids=[nc.id])
-        automatic = services.plan_effectiveness_check(
+        automatic = capa_effectiveness.plan_effectiveness_check(
             capa,
             criterion="",
             method="no_recurrence",
@@ -452,7 +454,7 @@ def test_evaluate_now_passes_an_automatic_check_and_refuses_a_manual_one(
         )
         advance(capa, CapaStatus.VERIFYING, walker)
         capa.implemented_at = capa.implemented_at - timedelta(days=8)
-        manual = services.plan_effectiveness_check(
+        manual = capa_effectiveness.plan_effectiveness_check(
             capa,
             criterion="Review the refund log",
             method="manual_review",
@@ -489,7 +491,7 @@ def test_wrong_signing_passwords_count_toward_the_lockout(
     # Separation of duties: the signer neither owns nor implemented the CAPA.
     reference = make_capa(make_user("contributor"), CapaStatus.VERIFYING)
     committed(
-        lambda: services.record_check_result(
+        lambda: capa_effectiveness.record_check_result(
             get_capa(reference).checks[0], result="passed", evidence="ok", user=get_user(lead.id)
         )
     )
@@ -522,7 +524,7 @@ def test_verify_effectiveness_needs_the_password_then_an_edit_shows_on_the_signa
     # Separation of duties: the signer neither owns nor implemented the CAPA.
     reference = make_capa(make_user("contributor"), CapaStatus.VERIFYING)
     committed(
-        lambda: services.record_check_result(
+        lambda: capa_effectiveness.record_check_result(
             get_capa(reference).checks[0], result="passed", evidence="ok", user=get_user(lead.id)
         )
     )
@@ -672,7 +674,7 @@ def test_a_contributor_owner_starts_and_implements_but_sees_no_signing_form(
         capa = get_capa(reference)
         check = pending_check(capa, lead)
         services.transition_capa(capa, "verify", lead)
-        services.record_check_result(check, result="passed", evidence="ok", user=lead)
+        capa_effectiveness.record_check_result(check, result="passed", evidence="ok", user=lead)
 
     committed(to_verifying)
     page = text(client.get(f"/capa/{reference}"))
@@ -692,7 +694,7 @@ def test_an_auditor_gets_403_on_every_post(client, login, make_capa, committed):
     def setup():
         lead = users.create_user("quality_lead")
         capa = plan(lead, recovery_dimension="employee")
-        training = services.assign_training(
+        training = capa_training.assign_training(
             capa, staff_id=lead.id, topic="x", due_date=TODAY, user=lead
         )
         check = pending_check(capa, lead)

@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from app.accounts.models import LoginAttempt
+from app.capa import effectiveness as capa_effectiveness
 from app.capa import services
+from app.capa import training as capa_training
 from app.capa.models import Capa, CapaStatus, CheckResult
 from app.core.audit import AuditAction, AuditEvent
 from app.core.errors import ServiceError
@@ -54,7 +56,9 @@ def test_the_whole_happy_path_stamps_implementation_and_closure(session, lead, s
     check = pending_check(capa, lead)
     services.transition_capa(capa, "verify", lead)
     assert capa.status == CapaStatus.VERIFYING
-    outcome = services.record_check_result(check, result="passed", evidence="OK", user=lead)
+    outcome = capa_effectiveness.record_check_result(
+        check, result="passed", evidence="OK", user=lead
+    )
     assert not outcome.follow_up_required and "sign" in outcome.message
     services.verify_effectiveness(capa, signer, TEST_PASSWORD, "verified")
     assert capa.status == CapaStatus.EFFECTIVE
@@ -88,7 +92,7 @@ def test_wrong_state_is_refused_with_the_reason(session, lead):
 
 def test_signed_transitions_cannot_be_fired_without_a_signature(session, lead):
     capa = advance(plan(lead), CapaStatus.VERIFYING, lead)
-    services.record_check_result(
+    capa_effectiveness.record_check_result(
         pending_check(capa, lead), result="passed", evidence="ok", user=lead
     )
     for name in ("mark_effective", "close", "close_ineffective"):
@@ -103,7 +107,7 @@ def test_an_employee_recovery_capa_needs_completed_training_to_be_implemented(se
     services.transition_capa(capa, "start", lead)
     with pytest.raises(TransitionRefused, match="needs at least one training assignment"):
         services.transition_capa(capa, "implement", lead)
-    training = services.assign_training(
+    training = capa_training.assign_training(
         capa,
         staff_id=staff.id,
         topic="Spotting duplicate refunds",
@@ -112,7 +116,7 @@ def test_an_employee_recovery_capa_needs_completed_training_to_be_implemented(se
     )
     with pytest.raises(TransitionRefused, match="1 training assignment\\(s\\) are not completed"):
         services.transition_capa(capa, "implement", lead)
-    services.complete_training(training, staff)
+    capa_training.complete_training(training, staff)
     assert training.completed_at is not None
     services.transition_capa(capa, "implement", lead)
     assert capa.status == CapaStatus.IMPLEMENTED
@@ -121,7 +125,7 @@ def test_an_employee_recovery_capa_needs_completed_training_to_be_implemented(se
 def test_a_process_capa_may_have_training_without_it_gating_implementation(session, lead):
     staff = users.create_user("contributor")
     capa = plan(lead)
-    services.assign_training(
+    capa_training.assign_training(
         capa,
         staff_id=staff.id,
         topic="Briefing",
@@ -156,7 +160,7 @@ def test_mark_ineffective_needs_a_failed_check(session, lead):
 def test_a_failed_check_makes_the_capa_ineffective_and_asks_for_a_follow_up(session, lead):
     capa = advance(plan(lead), CapaStatus.VERIFYING, lead)
     check = pending_check(capa, lead)
-    outcome = services.record_check_result(
+    outcome = capa_effectiveness.record_check_result(
         check, result="failed", evidence="Two duplicate refunds in May", user=lead
     )
     assert capa.status == CapaStatus.INEFFECTIVE
@@ -168,7 +172,9 @@ def test_a_failed_check_makes_the_capa_ineffective_and_asks_for_a_follow_up(sess
 def test_a_failed_check_before_verification_leaves_marking_ineffective_for_later(session, lead):
     capa = advance(plan(lead), CapaStatus.IMPLEMENTED, lead)
     check = pending_check(capa, lead)
-    outcome = services.record_check_result(check, result="failed", evidence="Again", user=lead)
+    outcome = capa_effectiveness.record_check_result(
+        check, result="failed", evidence="Again", user=lead
+    )
     assert capa.status == CapaStatus.IMPLEMENTED and outcome.follow_up_required
     services.transition_capa(capa, "verify", lead)
     services.transition_capa(capa, "mark_ineffective", lead)
@@ -196,7 +202,7 @@ def test_an_ineffective_capa_closes_only_once_a_follow_up_exists(session, lead, 
 
 def test_signing_needs_the_right_password_and_then_saves_nothing(session, lead, signer):
     capa = advance(plan(lead), CapaStatus.VERIFYING, lead)
-    services.record_check_result(
+    capa_effectiveness.record_check_result(
         pending_check(capa, lead), result="passed", evidence="ok", user=lead
     )
     version = capa.version
@@ -214,7 +220,7 @@ def test_signing_needs_the_right_password_and_then_saves_nothing(session, lead, 
 
 def test_signatures_keep_meaning_purpose_and_the_content_hash(session, lead, signer):
     capa = advance(plan(lead), CapaStatus.VERIFYING, lead)
-    services.record_check_result(
+    capa_effectiveness.record_check_result(
         pending_check(capa, lead), result="passed", evidence="ok", user=lead
     )
     effectiveness = services.verify_effectiveness(capa, signer, TEST_PASSWORD, "verified")
@@ -254,7 +260,7 @@ def test_a_contributor_owner_starts_and_implements_but_cannot_verify_or_sign(ses
     services.transition_capa(capa, "start", owner)
     services.transition_capa(capa, "implement", owner)
     assert capa.status == CapaStatus.IMPLEMENTED
-    check = services.plan_effectiveness_check(
+    check = capa_effectiveness.plan_effectiveness_check(
         capa,
         criterion="No duplicates",
         method="manual_review",
@@ -265,9 +271,11 @@ def test_a_contributor_owner_starts_and_implements_but_cannot_verify_or_sign(ses
     with pytest.raises(services.NotAllowed):
         services.transition_capa(capa, "verify", owner)
     with pytest.raises(services.NotAllowed):
-        services.record_check_result(check, result="passed", evidence="I say so", user=owner)
+        capa_effectiveness.record_check_result(
+            check, result="passed", evidence="I say so", user=owner
+        )
     services.transition_capa(capa, "verify", lead)
-    services.record_check_result(check, result="passed", evidence="ok", user=lead)
+    capa_effectiveness.record_check_result(check, result="passed", evidence="ok", user=lead)
     with pytest.raises(TransitionRefused, match="Your role may not"):
         services.verify_effectiveness(capa, owner, TEST_PASSWORD, "verified")
     assert capa.status == CapaStatus.VERIFYING
@@ -281,11 +289,11 @@ def test_another_contributor_cannot_touch_someone_elses_capa(session, lead):
     with pytest.raises(services.NotAllowed):
         services.transition_capa(capa, "start", stranger)
     with pytest.raises(services.NotAllowed):
-        services.assign_training(
+        capa_training.assign_training(
             capa, staff_id=stranger.id, topic="x", due_date=services.today_utc(), user=stranger
         )
     with pytest.raises(services.NotAllowed):
-        services.plan_effectiveness_check(
+        capa_effectiveness.plan_effectiveness_check(
             capa,
             criterion="x",
             method="manual_review",
@@ -302,7 +310,7 @@ def test_an_auditor_changes_nothing(session, lead):
     with pytest.raises(services.NotAllowed):
         services.transition_capa(capa, "mark_ineffective", auditor)
     with pytest.raises(services.NotAllowed):
-        services.record_check_result(
+        capa_effectiveness.record_check_result(
             pending_check(capa, lead), result="passed", evidence="x", user=auditor
         )
 
@@ -311,18 +319,18 @@ def test_training_is_completed_by_the_staff_member_or_a_quality_lead_once(sessio
     staff = users.create_user("contributor")
     colleague = users.create_user("contributor")
     capa = plan(lead, recovery_dimension="employee")
-    training = services.assign_training(
+    training = capa_training.assign_training(
         capa, staff_id=staff.id, topic="Refunds", due_date=services.today_utc(), user=lead
     )
     with pytest.raises(services.NotAllowed):
-        services.complete_training(training, colleague)
-    other = services.assign_training(
+        capa_training.complete_training(training, colleague)
+    other = capa_training.assign_training(
         capa, staff_id=staff.id, topic="Chargebacks", due_date=services.today_utc(), user=lead
     )
-    services.complete_training(other, lead)
-    services.complete_training(training, staff)
+    capa_training.complete_training(other, lead)
+    capa_training.complete_training(training, staff)
     with pytest.raises(ServiceError, match="already completed"):
-        services.complete_training(training, staff)
+        capa_training.complete_training(training, staff)
 
 
 @pytest.mark.parametrize(
@@ -340,7 +348,7 @@ def test_bad_training_assignments_name_the_field(session, lead, changes, field):
     values = {"staff_id": staff.id, "topic": "Refunds", "due_date": services.today_utc()}
     values.update(changes)
     with pytest.raises(ServiceError) as refused:
-        services.assign_training(capa, user=lead, **values)
+        capa_training.assign_training(capa, user=lead, **values)
     assert refused.value.field == field
 
 
@@ -348,7 +356,7 @@ def test_an_auditor_cannot_receive_training(session, lead):
     auditor = users.create_user("auditor")
     capa = plan(lead)
     with pytest.raises(ServiceError) as refused:
-        services.assign_training(
+        capa_training.assign_training(
             capa, staff_id=auditor.id, topic="x", due_date=services.today_utc(), user=lead
         )
     assert refused.value.field == "staff_id"
@@ -374,13 +382,13 @@ def test_bad_check_plans_name_the_field(session, lead, changes, field):
     }
     values.update(changes)
     with pytest.raises(ServiceError) as refused:
-        services.plan_effectiveness_check(capa, user=lead, **values)
+        capa_effectiveness.plan_effectiveness_check(capa, user=lead, **values)
     assert refused.value.field == field
 
 
 def test_an_automatic_check_gets_a_default_criterion_and_a_manual_one_no_window(session, lead):
     capa = plan(lead)
-    automatic = services.plan_effectiveness_check(
+    automatic = capa_effectiveness.plan_effectiveness_check(
         capa,
         criterion="",
         method="no_recurrence",
@@ -389,7 +397,7 @@ def test_an_automatic_check_gets_a_default_criterion_and_a_manual_one_no_window(
         user=lead,
     )
     assert "for 30 days" in automatic.criterion
-    manual = services.plan_effectiveness_check(
+    manual = capa_effectiveness.plan_effectiveness_check(
         capa,
         criterion="Review the refund log",
         method="manual_review",
@@ -404,22 +412,22 @@ def test_check_results_need_evidence_an_implemented_capa_and_are_recorded_once(s
     capa = plan(lead)
     check = pending_check(capa, lead)
     with pytest.raises(ServiceError, match="once the CAPA is implemented"):
-        services.record_check_result(check, result="passed", evidence="ok", user=lead)
+        capa_effectiveness.record_check_result(check, result="passed", evidence="ok", user=lead)
     advance(capa, CapaStatus.IMPLEMENTED, lead)
     with pytest.raises(ServiceError) as refused:
-        services.record_check_result(check, result="passed", evidence="  ", user=lead)
+        capa_effectiveness.record_check_result(check, result="passed", evidence="  ", user=lead)
     assert refused.value.field == "evidence"
     with pytest.raises(ServiceError) as refused:
-        services.record_check_result(check, result="pending", evidence="ok", user=lead)
+        capa_effectiveness.record_check_result(check, result="pending", evidence="ok", user=lead)
     assert refused.value.field == "result"
-    services.record_check_result(check, result="passed", evidence="ok", user=lead)
+    capa_effectiveness.record_check_result(check, result="passed", evidence="ok", user=lead)
     with pytest.raises(ServiceError, match="already has its result"):
-        services.record_check_result(check, result="failed", evidence="ok", user=lead)
+        capa_effectiveness.record_check_result(check, result="failed", evidence="ok", user=lead)
 
 
 def test_closing_before_effective_is_refused_before_the_password_is_checked(session, lead):
     capa = advance(plan(lead), CapaStatus.VERIFYING, lead)
-    services.record_check_result(
+    capa_effectiveness.record_check_result(
         pending_check(capa, lead), result="passed", evidence="ok", user=lead
     )
     before = db.session.scalar(select(func.count()).select_from(LoginAttempt))

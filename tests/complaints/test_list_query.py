@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from app.complaints import listing as complaint_listing
 from app.complaints import services
 from app.complaints.models import Channel, ComplaintStatus, Severity
 from app.core.db import utcnow
@@ -19,7 +20,9 @@ def lead(session):
 
 
 def titles(filters=None, sort=None) -> list[str]:
-    statement, _ = services.complaint_list_query(filters or services.ComplaintFilters(), sort)
+    statement, _ = complaint_listing.complaint_list_query(
+        filters or complaint_listing.ComplaintFilters(), sort
+    )
     return [complaint.title for complaint in services.db.session.scalars(statement)]
 
 
@@ -44,7 +47,9 @@ def test_sort_by_status_and_reference(lead):
     received = new_complaint(lead, title="received")
     acknowledged = walk(new_complaint(lead, title="acknowledged"), lead, "acknowledge")
     assert titles(sort="status") == ["received", "acknowledged", "closed"]
-    statement, used = services.complaint_list_query(services.ComplaintFilters(), "-reference")
+    statement, used = complaint_listing.complaint_list_query(
+        complaint_listing.ComplaintFilters(), "-reference"
+    )
     assert used == "-reference"
     references = [c.reference for c in services.db.session.scalars(statement)]
     assert references == sorted(
@@ -56,9 +61,9 @@ def test_filter_by_one_or_several_statuses(lead):
     new_complaint(lead, title="received")
     walk(new_complaint(lead, title="acknowledged"), lead, "acknowledge")
     walk(new_complaint(lead, title="resolved"), lead, "resolve")
-    only = services.ComplaintFilters(statuses=(ComplaintStatus.RESOLVED,))
+    only = complaint_listing.ComplaintFilters(statuses=(ComplaintStatus.RESOLVED,))
     assert titles(only) == ["resolved"]
-    several = services.ComplaintFilters(
+    several = complaint_listing.ComplaintFilters(
         statuses=(ComplaintStatus.RECEIVED, ComplaintStatus.ACKNOWLEDGED)
     )
     assert sorted(titles(several)) == ["acknowledged", "received"]
@@ -79,14 +84,17 @@ def test_filter_by_process_category_assignee_channel_and_severity(lead):
     )
     new_complaint(lead, title="other", process_id=other_process.id, channel="chat")
     for filters in (
-        services.ComplaintFilters(process_id=process.id),
-        services.ComplaintFilters(category_id=category.id),
-        services.ComplaintFilters(assignee_id=contributor.id),
-        services.ComplaintFilters(channel=Channel.PHONE),
-        services.ComplaintFilters(severity=Severity.HIGH),
+        complaint_listing.ComplaintFilters(process_id=process.id),
+        complaint_listing.ComplaintFilters(category_id=category.id),
+        complaint_listing.ComplaintFilters(assignee_id=contributor.id),
+        complaint_listing.ComplaintFilters(channel=Channel.PHONE),
+        complaint_listing.ComplaintFilters(severity=Severity.HIGH),
     ):
         assert titles(filters) == ["match"], filters
-    assert titles(services.ComplaintFilters(process_id=process.id, channel=Channel.CHAT)) == []
+    assert (
+        titles(complaint_listing.ComplaintFilters(process_id=process.id, channel=Channel.CHAT))
+        == []
+    )
 
 
 def test_filter_by_received_dates_includes_both_days(lead):
@@ -94,7 +102,7 @@ def test_filter_by_received_dates_includes_both_days(lead):
         new_complaint(
             lead, title=f"day {day}", received_at=datetime(2025, 3, day, 23, 59, tzinfo=UTC)
         )
-    filters = services.ComplaintFilters(
+    filters = complaint_listing.ComplaintFilters(
         received_from=date(2025, 3, 2), received_to=date(2025, 3, 3)
     )
     assert sorted(titles(filters)) == ["day 2", "day 3"]
@@ -116,8 +124,11 @@ def test_overdue_is_open_and_received_more_than_n_days_ago(lead):
         reason="Not fixed",
     )
     new_complaint(lead, title="recent", received_at=now - timedelta(days=13))
-    assert sorted(titles(services.ComplaintFilters(overdue=True))) == ["old open", "old reopened"]
-    tighter = services.ComplaintFilters(overdue=True, overdue_days=10)
+    assert sorted(titles(complaint_listing.ComplaintFilters(overdue=True))) == [
+        "old open",
+        "old reopened",
+    ]
+    tighter = complaint_listing.ComplaintFilters(overdue=True, overdue_days=10)
     assert sorted(titles(tighter)) == ["old open", "old reopened", "recent"]
 
 
@@ -125,18 +136,20 @@ def test_text_search_matches_reference_and_title_words_in_any_case(lead):
     wanted = new_complaint(lead, title="Router keeps rebooting")
     new_complaint(lead, title="Invoice charged twice")
     new_complaint(lead, title="100% wrong bill")
-    assert titles(services.ComplaintFilters(text="ROUTER")) == ["Router keeps rebooting"]
-    assert titles(services.ComplaintFilters(text=wanted.reference.lower())) == [wanted.title]
-    assert titles(services.ComplaintFilters(text="100%")) == ["100% wrong bill"]
+    assert titles(complaint_listing.ComplaintFilters(text="ROUTER")) == ["Router keeps rebooting"]
+    assert titles(complaint_listing.ComplaintFilters(text=wanted.reference.lower())) == [
+        wanted.title
+    ]
+    assert titles(complaint_listing.ComplaintFilters(text="100%")) == ["100% wrong bill"]
     # Whole words (the full-text search): no substring, and wildcards are not wildcards.
-    assert titles(services.ComplaintFilters(text="0%")) == []
-    assert titles(services.ComplaintFilters(text="reboot")) == []
-    assert titles(services.ComplaintFilters(text="_")) == []
-    assert titles(services.ComplaintFilters(text="%")) == []
+    assert titles(complaint_listing.ComplaintFilters(text="0%")) == []
+    assert titles(complaint_listing.ComplaintFilters(text="reboot")) == []
+    assert titles(complaint_listing.ComplaintFilters(text="_")) == []
+    assert titles(complaint_listing.ComplaintFilters(text="%")) == []
 
 
 def test_describe_lists_only_the_filters_in_use():
-    filters = services.ComplaintFilters(
+    filters = complaint_listing.ComplaintFilters(
         statuses=(ComplaintStatus.RECEIVED,), severity=Severity.HIGH, overdue=True
     )
     assert filters.describe() == {"status": ["received"], "severity": "high", "overdue_days": 14}

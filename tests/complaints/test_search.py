@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert
 
+from app.complaints import listing as complaint_listing
 from app.complaints import services
 from app.complaints.models import Complaint
 from app.extensions import db
@@ -32,7 +33,7 @@ def lead(session):
 def found(query: str) -> list[str]:
     return [
         db.session.get(Complaint, complaint_id).title
-        for complaint_id in services.search_complaints(query)
+        for complaint_id in complaint_listing.search_complaints(query)
     ]
 
 
@@ -80,7 +81,9 @@ def test_search_reads_narrative_external_id_and_customer_with_every_word(lead):
 def test_search_syntax_typed_by_a_user_is_only_words(lead, query, matches):
     new_complaint(lead, title="Double charge", description=NARRATIVE)
     assert found(query) == (["Double charge"] if matches else [])
-    statement, _ = services.complaint_list_query(services.ComplaintFilters(text=query))
+    statement, _ = complaint_listing.complaint_list_query(
+        complaint_listing.ComplaintFilters(text=query)
+    )
     db.session.scalars(statement).all()  # never an error
 
 
@@ -143,7 +146,9 @@ def test_the_list_filter_is_the_full_text_search_or_the_exact_reference(lead):
     new_complaint(lead, title="Router keeps rebooting")
 
     def titles(text: str) -> list[str]:
-        statement, _ = services.complaint_list_query(services.ComplaintFilters(text=text))
+        statement, _ = complaint_listing.complaint_list_query(
+            complaint_listing.ComplaintFilters(text=text)
+        )
         return [c.title for c in db.session.scalars(statement)]
 
     assert titles("roaming") == ["100% wrong bill"]  # from the narrative

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from app.capa import effectiveness as capa_effectiveness
 from app.capa import services as capa_services
+from app.capa import training as capa_training
 from app.complaints import services
 from app.complaints.traceability import complaint_traceability
 from app.core.db import utcnow
@@ -75,7 +77,7 @@ def test_each_recovery_moves_from_missing_to_done(session, make_user) -> None:
     analysis = rca_services.start_analysis(nc, "five_whys", "Why twice?", lead)
     root_cause = rca_services.add_root_cause(analysis, "No lock on the refund run", "method")
     capa = plan(lead, nc, dimension="employee", root_cause_ids=[root_cause.id])
-    training = capa_services.assign_training(
+    training = capa_training.assign_training(
         capa,
         staff_id=staff.id,
         topic="Refund run checklist",
@@ -92,8 +94,8 @@ def test_each_recovery_moves_from_missing_to_done(session, make_user) -> None:
     assert trace.employee.summary == "0 of 1 training completed."
     assert trace.missing == []
 
-    capa_services.complete_training(training, staff)
-    check = capa_services.plan_effectiveness_check(
+    capa_training.complete_training(training, staff)
+    check = capa_effectiveness.plan_effectiveness_check(
         capa,
         criterion="No double refund in 30 days",
         method="manual_review",
@@ -104,7 +106,7 @@ def test_each_recovery_moves_from_missing_to_done(session, make_user) -> None:
     capa_services.transition_capa(capa, "start", lead)
     capa_services.transition_capa(capa, "implement", lead)
     capa_services.transition_capa(capa, "verify", lead)
-    capa_services.record_check_result(check, result="passed", evidence="None seen", user=lead)
+    capa_effectiveness.record_check_result(check, result="passed", evidence="None seen", user=lead)
     signer = session.merge(make_user("quality_lead"))  # the owner may not sign its own CAPA
     capa_services.verify_effectiveness(capa, signer, TEST_PASSWORD, "verified")
     capa_services.close_capa(capa, signer, TEST_PASSWORD, "approved")

@@ -513,7 +513,9 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
     """One of each record, owned by a quality lead so the contributor may read but not work."""
     from datetime import UTC, datetime, timedelta
 
+    from app.capa import effectiveness as capa_effectiveness
     from app.capa import services as capa_services
+    from app.capa import training as capa_training
     from app.complaints import services as complaint_services
     from app.extensions import db
     from app.nonconformities import services as nc_services
@@ -557,14 +559,14 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             nonconformity_ids=[nc.id],
             user=lead,
         )
-        training = capa_services.assign_training(
+        training = capa_training.assign_training(
             capa,
             staff_id=lead.id,
             topic="Reorder rules",
             due_date=capa_services.today_utc() + timedelta(days=10),
             user=lead,
         )
-        check = capa_services.plan_effectiveness_check(
+        check = capa_effectiveness.plan_effectiveness_check(
             capa,
             criterion="No late orders for 30 days",
             method="manual_review",

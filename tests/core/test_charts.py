@@ -72,3 +72,19 @@ def test_trend_and_grouped_bars_render() -> None:
         ["No failure", "Recovered"], [("Retention", [0.9, 0.95])], "Paradox", percent=True
     )
     assert "Recovered" in texts(grouped)
+
+
+def test_a_chart_for_unchanged_figures_is_drawn_once() -> None:
+    charts.clear_cache()
+    bars = pareto([("Billing", 50), ("Outage", 30)])
+    before = charts.cache_info()
+    first = charts.pareto_chart_svg(bars, "Categories")
+    again = charts.pareto_chart_svg(pareto([("Billing", 50), ("Outage", 30)]), "Categories")
+    after = charts.cache_info()
+    assert again == first
+    assert (after.drawn - before.drawn, after.hits - before.hits) == (1, 1)
+
+    changed = charts.pareto_chart_svg(pareto([("Billing", 51), ("Outage", 30)]), "Categories")
+    relabelled = charts.pareto_chart_svg(bars, "Categories", label=str.upper)
+    assert charts.cache_info().drawn - after.drawn == 2
+    assert changed != first and "BILLING" in texts(relabelled)

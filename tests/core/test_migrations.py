@@ -89,8 +89,8 @@ def test_upgrading_a_database_full_of_linked_records_keeps_them(databases):
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     with app.app_context():
+        from app.complaints.listing import search_complaints
         from app.complaints.models import Complaint
-        from app.complaints.services import search_complaints
 
         complaint = db.session.get(Complaint, 1)
         assert complaint.customer.name == "Ada"

@@ -9,7 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.capa import effectiveness as capa_effectiveness
 from app.capa import services as capa_services
+from app.capa import training as capa_training
 from app.capa.models import CapaStatus
 from app.complaints import services as complaint_services
 from app.complaints.models import ComplaintStatus
@@ -162,7 +164,7 @@ def test_a_closed_capa_its_checks_and_trainings_are_read_only(session, lead):
     staff = users.create_user("contributor")
     capa = advance(plan(lead), CapaStatus.EFFECTIVE, lead)
     # Process recovery: a briefing assigned late need not be done before the closure.
-    training = capa_services.assign_training(
+    training = capa_training.assign_training(
         capa,
         staff_id=staff.id,
         topic="Duplicate refunds",
@@ -171,15 +173,15 @@ def test_a_closed_capa_its_checks_and_trainings_are_read_only(session, lead):
     )
     advance(capa, CapaStatus.CLOSED, lead)
     for attempt in (
-        lambda: capa_services.complete_training(training, lead),
-        lambda: capa_services.assign_training(
+        lambda: capa_training.complete_training(training, lead),
+        lambda: capa_training.assign_training(
             capa,
             staff_id=staff.id,
             topic="More",
             due_date=capa_services.today_utc() + timedelta(days=5),
             user=lead,
         ),
-        lambda: capa_services.plan_effectiveness_check(
+        lambda: capa_effectiveness.plan_effectiveness_check(
             capa,
             criterion="Again",
             method="manual_review",

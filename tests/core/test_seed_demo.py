@@ -70,7 +70,7 @@ def test_seed_demo_append_adds_complaints_and_refuses_an_empty_database(database
         assert count(Complaint) == 350
         assert db.session.scalar(select(func.count(func.distinct(Complaint.reference)))) == 350
         # The bulk seeding is indexed for the Search like any other write (database triggers).
-        from app.complaints.services import search_complaints
+        from app.complaints.listing import search_complaints
 
         last = db.session.scalar(select(Complaint).order_by(Complaint.id.desc()).limit(1))
         assert last.id in search_complaints(last.reference)

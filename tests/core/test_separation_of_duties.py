@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.capa import effectiveness as capa_effectiveness
 from app.capa import services as capa_services
 from app.capa.models import CapaStatus
 from app.core.db import utcnow
@@ -36,7 +37,7 @@ def verifying(owner, walker):
     """A CAPA owned by `owner`, implemented by `walker`, with a passed check, under verification."""
     capa = advance(plan(owner), CapaStatus.VERIFYING, walker)
     check = pending_check(capa, walker)
-    capa_services.record_check_result(check, result="passed", evidence="ok", user=walker)
+    capa_effectiveness.record_check_result(check, result="passed", evidence="ok", user=walker)
     return capa
 
 
@@ -129,9 +130,9 @@ def test_the_least_time_after_implementation_holds_back_the_check_and_signature(
     capa = advance(plan(quinn), CapaStatus.VERIFYING, quinn)
     check = pending_check(capa, quinn)
     with pytest.raises(Exception, match=r"can be judged from .* 7 day\(s\) after implementation"):
-        capa_services.record_check_result(check, result="passed", evidence="ok", user=quinn)
+        capa_effectiveness.record_check_result(check, result="passed", evidence="ok", user=quinn)
     capa.implemented_at = utcnow() - timedelta(days=8)
-    capa_services.record_check_result(check, result="passed", evidence="ok", user=quinn)
+    capa_effectiveness.record_check_result(check, result="passed", evidence="ok", user=quinn)
     capa.implemented_at = utcnow() - timedelta(days=2)
     refusal = capa_services.signing_refusal(capa, robin, capa_services.EFFECTIVENESS_PURPOSE)
     assert refusal is not None and "7 day(s) after implementation" in refusal

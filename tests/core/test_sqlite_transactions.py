@@ -159,16 +159,16 @@ def test_a_page_that_only_reads_is_served_while_a_writer_holds_the_lock(impatien
 
 def test_a_list_page_read_does_not_hold_up_writers(committing_app, monkeypatch) -> None:
     app, client = committing_app
-    from app.complaints import services as complaint_services
+    from app.complaints import listing as complaint_listing
 
-    original = complaint_services.complaint_list_query
+    original = complaint_listing.complaint_list_query
     writer_got_in: list[bool] = []
 
     def meanwhile(*args, **kwargs):
         writer_got_in.append(_a_writer_gets_in(app))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(complaint_services, "complaint_list_query", meanwhile)
+    monkeypatch.setattr(complaint_listing, "complaint_list_query", meanwhile)
     assert client.get("/complaints").status_code == 200
     assert writer_got_in == [True]
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from app.complaints.listing import search_complaints
 from app.complaints.models import Complaint
-from app.complaints.services import search_complaints
 from tests.intake.conftest import COMCAST, COMCAST_MAPPING, mapping_of
 
 ROWS = 400

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from app.capa import services as capa_services
+from app.capa import training as capa_training
 from app.capa.models import CapaStatus
 from app.complaints import services as complaint_services
 from app.core.db import utcnow
@@ -84,7 +85,7 @@ def build_story(suffix: str = "") -> Story:
     nc_services.transition_nonconformity(nc, "contain", lead)
     nc_services.transition_nonconformity(nc, "investigate", lead)
     capa = plan(lead, nonconformity_ids=[nc.id], root_cause_ids=[root_cause.id])
-    capa_services.assign_training(
+    capa_training.assign_training(
         capa,
         staff_id=staff.id,
         topic="Spotting duplicate refunds",

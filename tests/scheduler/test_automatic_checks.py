@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.capa import effectiveness as capa_effectiveness
 from app.capa import services
 from app.capa.models import CapaStatus, CheckResult
 from app.core.audit import AuditEvent
@@ -38,7 +39,7 @@ def implemented(session):
         process=billing, category=double_charge, detected_at=implemented_at - timedelta(days=5)
     )
     capa = plan(owner, nonconformity_ids=[nc.id])
-    check = services.plan_effectiveness_check(
+    check = capa_effectiveness.plan_effectiveness_check(
         capa,
         criterion="",
         method="no_recurrence",

@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.capa import effectiveness as capa_effectiveness
 from app.capa import services
+from app.capa import training as capa_training
 from app.core.db import utcnow
 from app.extensions import db
 from app.notifications.models import Notification
@@ -31,7 +33,7 @@ def overdue(session):
     late = plan(a, title="Late action")
     late.due_date = yesterday
     checked = plan(b, title="Checked action")
-    check = services.plan_effectiveness_check(
+    check = capa_effectiveness.plan_effectiveness_check(
         checked,
         criterion="No repeats",
         method="manual_review",
@@ -41,7 +43,7 @@ def overdue(session):
     )
     check.due_date = yesterday
     trained = plan(lead, title="Trained action")
-    training = services.assign_training(
+    training = capa_training.assign_training(
         trained,
         staff_id=c.id,
         topic="Refund rules",
