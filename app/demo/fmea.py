@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from app.accounts.models import User
+from app.capa import effectiveness
 from app.capa import services as capa_services
 from app.capa.workflow import CAPA_WORKFLOW
 from app.core.db import utcnow
@@ -162,7 +163,7 @@ def _rows(fmea: Fmea, lead: User, rows: list[tuple], categories: dict[str, Categ
 def _walk_to_effective(capa, lead: User, verifier: User) -> None:
     capa_services.transition_capa(capa, "start", lead)
     capa_services.transition_capa(capa, "implement", lead)
-    check = capa_services.plan_effectiveness_check(
+    check = effectiveness.plan_effectiveness_check(
         capa,
         criterion="No second refund of the same order in the next two payment runs",
         method="manual_review",
@@ -171,7 +172,7 @@ def _walk_to_effective(capa, lead: User, verifier: User) -> None:
         user=lead,
     )
     capa_services.transition_capa(capa, "verify", lead)
-    capa_services.record_check_result(
+    effectiveness.record_check_result(
         check, result="passed", evidence="Two payment runs reconciled: no double refund.", user=lead
     )
     # The seed cannot wait out the minimum time before effectiveness may be judged.
