@@ -187,6 +187,12 @@ def _row_page(fmea: Fmea, row: FmeaRow | None) -> FormPage:
     if request.method == "GET" and row is not None:
         form.category_ids.data = [str(c) for c in current]
         form.version.data = str(row.version)
+    elif request.method == "GET":
+        # "Add to this FMEA" from a failure mode not in it: start from that nonconformity.
+        form.failure_mode.data = request.args.get("failure_mode", "")[
+            : services.FAILURE_MODE_MAX_LENGTH
+        ]
+        form.category_ids.data = request.args.getlist("category")
     stale = False
     if form.validate_on_submit():
         try:

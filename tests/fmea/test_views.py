@@ -12,7 +12,7 @@ from app.core.db import utcnow
 from app.extensions import db
 from app.fmea import services
 from app.fmea.action_priority import action_priority
-from tests.capa.factories import make_category, make_complaint, make_process
+from tests.capa.factories import make_category, make_complaint, make_nonconformity, make_process
 from tests.conftest import TEST_PASSWORD
 from tests.factories import create_user
 from tests.fmea.factories import make_fmea, make_row, row_values
@@ -236,3 +236,29 @@ def test_the_worksheet_page_reads_in_the_same_number_of_queries_for_more_rows(
     assert responses[0].status_code == 200
     assert "Mode " in responses[0].get_data(as_text=True)
     assert many == few
+
+
+def test_a_failure_mode_not_in_the_fmea_can_be_added_from_the_worksheet(client, login, committed):
+    def setup():
+        lead = create_user("quality_lead")
+        process = make_process("Installation")
+        category = make_category("Missed appointment")
+        fmea = make_fmea(lead, process)
+        nc = make_nonconformity(process=process, category=category, title="Technician did not come")
+        return fmea.reference, nc.reference, category.id
+
+    reference, nc_reference, category_id = committed(setup)
+    login("quality_lead")
+    page = client.get(f"/fmea/{reference}").get_data(as_text=True)
+    assert nc_reference in page and "Add to this FMEA" in page
+    form = client.get(
+        f"/fmea/{reference}/rows/new?category={category_id}&failure_mode=Technician+did+not+come"
+    ).get_data(as_text=True)
+    assert 'value="Technician did not come"' in form
+    assert f'<option selected value="{category_id}">' in form
+    response = client.post(
+        f"/fmea/{reference}/rows/new",
+        data={**_form(failure_mode="Technician did not come"), "category_ids": str(category_id)},
+    )
+    assert response.status_code == 302
+    assert nc_reference not in client.get(f"/fmea/{reference}").get_data(as_text=True)
