@@ -175,6 +175,21 @@ def test_edits_are_in_the_audit_trail_with_their_old_and_new_values(lead):
     ).all()
     assert [str(e.action) for e in events][:2] == ["create", "update"]
     assert events[1].changes_dict["occurrence"] == [5, 2]
+    other = make_category("Service outage")
+    services.update_row(
+        row,
+        values=row_values(occurrence=2),
+        category_ids=[other.id],
+        expected_version=row.version,
+        user=lead,
+    )
+    db.session.flush()
+    latest = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.record_type == "fmea_row", AuditEvent.record_id == str(row.id))
+        .order_by(AuditEvent.id.desc())
+    ).first()
+    assert "categories" in latest.changes_dict, latest.changes_dict
 
 
 def test_a_row_with_a_capa_cannot_be_removed_and_others_can(lead):
