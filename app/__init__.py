@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import smtplib
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +85,16 @@ def _register_blueprints(app: Flask) -> None:
     from app.reports.views import blueprint as reports
     from app.reviews.views import blueprint as reviews
     from app.scheduler.views import blueprint as scheduler
+    from app.strategy.views import blueprint as strategy
+    from app.suppliers.external import blueprint as supplier_response
+    from app.suppliers.views import blueprint as suppliers
     from app.tasks.views import blueprint as tasks
 
     for blueprint in (
         accounts,
         audit_views,
         metrics,
+        strategy,
         organisation,
         complaints,
         nonconformities,
@@ -97,6 +102,8 @@ def _register_blueprints(app: Flask) -> None:
         capa,
         audits,
         reviews,
+        suppliers,
+        supplier_response,
         intake,
         notifications,
         scheduler,
@@ -115,6 +122,7 @@ def _register_request_hooks(app: Flask) -> None:
     from app.accounts.views import enforce_session_timeouts
     from app.core.db import commit_kept_writes
     from app.core.transactions import WriteUpgradeRefused, upgrade_was_refused
+    from app.notifications.services import deliver_queued_mail, discard_queued_mail
 
     app.before_request(start_request_context)
     app.before_request(enforce_session_timeouts)
@@ -130,10 +138,23 @@ def _register_request_hooks(app: Flask) -> None:
                 db.session.commit()
             else:
                 db.session.rollback()
+                discard_queued_mail(db.session)
             commit_kept_writes(db.session)
         except WriteUpgradeRefused:
             db.session.rollback()
+            discard_queued_mail(db.session)
+            return response
+        _send_committed_mail()
         return response
+
+    def _send_committed_mail() -> None:
+        # E-mail only about work that has committed; a mail server that is down costs the
+        # e-mail (the in-app notification stays), never the saved work.
+        try:
+            deliver_queued_mail(db.session)
+        except (OSError, smtplib.SMTPException):
+            db.session.rollback()
+            app.logger.exception("Sending the queued e-mail failed")
 
     @app.errorhandler(WriteUpgradeRefused)
     def upgrade_refused(error: WriteUpgradeRefused) -> tuple[str, int]:
@@ -148,7 +169,9 @@ def _register_request_hooks(app: Flask) -> None:
             "base-uri 'none'; frame-ancestors 'none'"
         )
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
+        # A page may ask for less: the supplier response page (its token is in the path) sends
+        # no referrer at all.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers["X-Frame-Options"] = "DENY"
         if app.config.get("HSTS"):
             response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"

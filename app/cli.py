@@ -249,6 +249,15 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
     from app.demo.fmea import seed_demo_fmeas
 
     fmeas = seed_demo_fmeas()
+    from app.demo.strategy import seed_demo_strategy
+
+    strategy = seed_demo_strategy()
+    from app.demo.imports import seed_demo_mappings
+
+    mappings = seed_demo_mappings()
+    from app.demo.suppliers import seed_demo_suppliers
+
+    supplier_result = seed_demo_suppliers()
     # Fresh planner statistics after a bulk load, so list queries pick the right index at once.
     db.session.execute(text("ANALYZE"))
     elapsed = time.monotonic() - started
@@ -259,8 +268,15 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
         f"analyses, {result.capas} CAPAs, {result.checks} checks, {result.trainings} trainings, "
         f"{goals} metric goals, {audit_result.audits} internal audits "
         f"({audit_result.findings} findings), {audit_result.reviews} management reviews, "
-        f"{documents} controlled documents, {fmeas} process FMEAs in {elapsed:.1f} s."
+        f"{documents} controlled documents, {mappings} saved import mappings, "
+        f"{supplier_result.suppliers} suppliers ({supplier_result.scars} SCARs), {fmeas} process "
+        f"FMEAs in {elapsed:.1f} s."
     )
+    if strategy.departments:
+        click.echo(
+            f"Strategy workspace: {strategy.objectives} method objectives with {strategy.goals} "
+            f"goals, {strategy.metrics} measured metrics, {strategy.departments} departments."
+        )
     if credentials:
         click.echo("")
         click.echo("Demo users created. These passwords are shown only now:")

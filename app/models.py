@@ -24,7 +24,7 @@ from app.core.signatures import Signature
 from app.documents.models import ControlledDocument, DocumentRevision, ReadAcknowledgement
 from app.fmea.models import Fmea, FmeaAction, FmeaRevision, FmeaRow
 from app.intake.models import ImportJob, ImportMapping, ImportRejection
-from app.metrics.models import Initiative, MetricGoal, Objective
+from app.metrics.models import Initiative, MeasuredMetric, MetricGoal, MetricValue, Objective
 from app.nonconformities.models import Nonconformity
 from app.notifications.models import Notification
 from app.organisation.models import Category, Customer, Process, Site, TQMPrinciple
@@ -32,11 +32,28 @@ from app.rca.models import EightDSection, IshikawaCause, RootCause, RootCauseAna
 from app.reports.models import ArchivedReport
 from app.reviews.models import ManagementReview, ReviewOutput
 from app.scheduler.models import CapaRecurrenceFlag, JobRun, RecurrenceSignal, ScheduledJob
+from app.strategy.models import (
+    AssessmentEntry,
+    AssessmentRevision,
+    Capability,
+    Department,
+    RecoveryOwnership,
+    Stakeholder,
+)
+from app.suppliers.models import (
+    ComplaintAttribution,
+    NonconformityAttribution,
+    Scar,
+    ScarLink,
+    Supplier,
+)
 from app.tasks.models import BackgroundTask
 
 __all__ = [
     "ApiToken",
     "ArchivedReport",
+    "AssessmentEntry",
+    "AssessmentRevision",
     "Attachment",
     "Audit",
     "AuditCheckpoint",
@@ -46,14 +63,17 @@ __all__ = [
     "BackgroundTask",
     "Capa",
     "CapaRecurrenceFlag",
+    "Capability",
     "Category",
     "ChecklistQuestion",
     "ChecklistTemplate",
     "Clause",
     "Complaint",
+    "ComplaintAttribution",
     "ControlledDocument",
     "Customer",
     "DataVersion",
+    "Department",
     "DocumentRevision",
     "EffectivenessCheck",
     "EightDSection",
@@ -71,24 +91,32 @@ __all__ = [
     "JobRun",
     "LoginAttempt",
     "ManagementReview",
+    "MeasuredMetric",
     "MetricGoal",
+    "MetricValue",
     "Nonconformity",
+    "NonconformityAttribution",
     "Notification",
     "Objective",
     "Process",
     "ReadAcknowledgement",
     "RecoveryAction",
+    "RecoveryOwnership",
     "RecurrenceSignal",
     "ReferenceCounter",
     "ReviewOutput",
     "RootCause",
     "RootCauseAnalysis",
+    "Scar",
+    "ScarLink",
     "ScheduledJob",
     "Signature",
     "Site",
+    "Stakeholder",
     "Standard",
     "StoredFile",
     "StoredFileChunk",
+    "Supplier",
     "TQMPrinciple",
     "TrainingAssignment",
     "User",

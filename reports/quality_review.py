@@ -187,7 +187,7 @@ def _objectives(as_of: date) -> list[dict[str, Any]]:
             continue
         for goal in goals:
             measured = objective_services.measure_goal(goal, today=as_of)
-            kpi = metric_services.KPIS[goal.kpi]
+            kpi = measured.kpi or metric_services.KPIS[goal.kpi]
             rows.append(
                 {
                     "objective": objective.title,

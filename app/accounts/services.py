@@ -281,6 +281,28 @@ def sign_in(
     return SignInResult(user)
 
 
+def address_rate_limited(remote_addr: str, throttle: ThrottleSettings) -> bool:
+    """Whether `remote_addr` has failed too often lately: the sign-in rate limit, which the other
+    pages open to anonymous visitors (the supplier response page) apply too."""
+    since = utcnow() - throttle.ip_window
+    return _recent_failures(remote_addr=remote_addr, since=since) >= throttle.ip_limit
+
+
+def record_failed_attempt(what: str, remote_addr: str) -> None:
+    """Count a failed anonymous attempt (`what`, e.g. a wrong supplier link) toward the address's
+    rate limit. Kept although the refused request rolls back."""
+    now = utcnow()
+
+    def write_attempt(session: Session) -> None:
+        session.add(
+            LoginAttempt(
+                email=what[:254], remote_addr=remote_addr[:64], attempted_at=now, succeeded=False
+            )
+        )
+
+    keep_despite_rollback(db.session, write_attempt)
+
+
 def _verify_dummy(password: str) -> bool:
     try:
         return password_hasher.verify(_DUMMY_HASH, password)

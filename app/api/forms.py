@@ -17,6 +17,7 @@ class NewTokenForm(FlaskForm):
     scope_read = BooleanField("read", description=SCOPES["read"])
     scope_intake = BooleanField("intake", description=SCOPES["intake"])
     scope_write = BooleanField("write", description=SCOPES["write"])
+    scope_metrics = BooleanField("metrics", description=SCOPES["metrics"])
 
     def chosen_scopes(self) -> list[str]:
         return [name for name in SCOPES if getattr(self, f"scope_{name}").data]

@@ -135,7 +135,8 @@ class ComplaintIn(RequestBody):
     title: str = Field(min_length=1, max_length=200)
     channel: Channel = Field(description="How the customer complained.")
     severity: Severity
-    description: str = Field(default="", max_length=20_000)
+    # Long narratives are welcome; the limit leaves room in the API's 1 MB request limit.
+    description: str = Field(default="", max_length=500_000)
     product_or_service: str = Field(default="", max_length=200)
     received_at: IsoDateTime | None = Field(
         default=None,
@@ -257,6 +258,11 @@ class ComplaintOut(Output):
     disputed: bool | None = Field(description="null: unknown.")
     public_response: str | None
     region: str | None
+    tags: str | None = Field(description="The source's labels, as it gives them; null: none.")
+    company_response: str | None = Field(
+        description="The company's response to the customer, as the source gives it "
+        "(e.g. “Closed with explanation”); null: none."
+    )
     satisfaction: SatisfactionOut
     retention: RetentionOut
     source_system: str | None

@@ -29,6 +29,7 @@ SCOPES: dict[str, str] = {
     "read": "Read complaints, customers, nonconformities, CAPAs and the reference lists.",
     "intake": "Take complaints in and create or update customers.",
     "write": "Act on existing complaints: transitions, recovery actions, satisfaction.",
+    "metrics": "Record the monthly values of measured metrics.",
 }
 TOKEN_PREFIX = "loop_"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,79}$")

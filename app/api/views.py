@@ -409,3 +409,7 @@ def list_principles(actor: ApiActor) -> PrincipleList:
     return PrincipleList(
         data=[PrincipleOut.model_validate(row) for row in organisation.list_principles()]
     )
+
+
+# The measured metrics' operation lives in its own module, on this blueprint.
+from app.api import metrics as _metrics  # noqa: E402, F401

@@ -63,6 +63,19 @@ def _by_id(model: type) -> Callable[[str], Any]:
     return find
 
 
+def _scar_services() -> Any:
+    # Imported when used: the suppliers package attaches the supplier's evidence through here.
+    from app.suppliers import scar
+
+    return scar
+
+
+def _supplier_services() -> Any:
+    from app.suppliers import services
+
+    return services
+
+
 def _training_may_edit(user: Any, training: TrainingAssignment) -> bool:
     # The trained person may add their evidence (a certificate, a signed sheet) too.
     own = (
@@ -151,6 +164,17 @@ TARGETS: dict[str, Target] = {
             may_edit=_training_may_edit,
             is_read_only=lambda record: capa_services.is_read_only(record.capa),
         ),
+        Target(
+            kind="scars",
+            record_type="scar",
+            label="supplier corrective action request",
+            find=lambda reference: _scar_services().get_by_reference(reference),
+            ident_of=lambda record: record.reference,
+            name_of=lambda record: record.reference,
+            may_edit=lambda user, record: _supplier_services().may_manage(user),
+            is_read_only=lambda record: _scar_services().is_read_only(record),
+            page_url=lambda record: url_for("suppliers.scar_detail", reference=record.reference),
+        ),
     )
 }
 TARGET_BY_TYPE = {target.record_type: target for target in TARGETS.values()}
@@ -198,8 +222,10 @@ def _load(record_type: str, record_id: str) -> Any:
     from app.capa.models import Capa
     from app.complaints.models import Complaint
     from app.nonconformities.models import Nonconformity
+    from app.suppliers.models import Scar
 
     models: dict[str, type] = {
+        "scar": Scar,
         "complaint": Complaint,
         "nonconformity": Nonconformity,
         "root_cause_analysis": RootCauseAnalysis,
@@ -237,13 +263,25 @@ def attach_files(
     target: Target,
     record: Any,
     files: Sequence[tuple[IO[bytes], str | None]],
-    user: User,
+    user: User | None,
+    *,
+    external_party: str | None = None,
 ) -> list[Attachment]:
     """Attach the uploaded `files` (each a stream and the name it came with) to `record`.
 
     All or nothing: every file is checked first (size, name, type, not empty); if one is
-    refused, none is stored and the FileRefused names the file and the rule."""
-    _require_attach(user, target, record, "add to")
+    refused, none is stored and the FileRefused names the file and the rule.
+
+    `user` None with `external_party` (e.g. "supplier:Acme Parts"): someone without an account
+    whose right to attach the caller has checked (the supplier's response link); the record's
+    lock still applies, and the trail names the party (the caller acts as them)."""
+    if user is None:
+        if not external_party:
+            raise AttachNotAllowed("Sign in to attach files.")
+        if target.is_read_only(record):
+            raise RecordLocked(f"{target.name_of(record)} no longer takes files.")
+    else:
+        _require_attach(user, target, record, "add to")
     if not files:
         raise ServiceError("Choose at least one file to attach.", field="files")
     if len(files) > max_files():
@@ -263,7 +301,7 @@ def attach_files(
             media_type=stored.media_type,
             size=stored.size,
             uploaded_at=utcnow(),
-            uploaded_by_id=user.id,
+            uploaded_by_id=user.id if user is not None else None,
         )
         db.session.add(attachment)
         db.session.flush()

@@ -28,7 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.accounts.models import User
 from app.complaints.models import Channel, ComplaintStatus, RecoveryKind, RetentionStatus, Severity
-from app.complaints.services import MAX_ESCALATION_LEVEL, RETENTION_MAX_DAYS
+from app.complaints.services import DESCRIPTION_MAX_LENGTH, MAX_ESCALATION_LEVEL, RETENTION_MAX_DAYS
 from app.core.forms import select_choices
 
 NO_CHOICE = ""
@@ -121,7 +121,7 @@ class ComplaintFieldsForm(FlaskForm):
     category_id = SelectField("Category", default=NO_CHOICE)
     description = TextAreaField(
         "Description",
-        validators=[Length(max=20_000)],
+        validators=[Length(max=DESCRIPTION_MAX_LENGTH)],
         description="What happened, what the customer expected, what they asked for.",
     )
 

@@ -41,6 +41,8 @@ class Channel(LabelledEnum):
     IN_PERSON = "in_person"
     LETTER = "letter"
     API = "api"
+    REFERRAL = "referral"  # passed on by another body (a regulator, an ombudsman)
+    FAX = "fax"
 
     @property
     def label(self) -> str:
@@ -120,6 +122,8 @@ class Complaint(Audited, TimestampMixin, VersionedMixin, Base):
         "disputed": "Disputed by the customer",
         "public_response": "Company's public response",
         "region": "Customer's region",
+        "tags": "Tags",
+        "company_response": "Company's response",
     }
     __table_args__ = (
         UniqueConstraint("source_system", "external_id"),
@@ -183,6 +187,10 @@ class Complaint(Audited, TimestampMixin, VersionedMixin, Base):
     disputed: Mapped[bool | None] = mapped_column(Boolean)
     public_response: Mapped[str | None] = mapped_column(Text)
     region: Mapped[str | None] = mapped_column(String(60))
+    # The source's own labels ("Older American, Servicemember") and its response to the customer
+    # ("Closed with explanation"), as the file gives them; NULL when it gives none.
+    tags: Mapped[str | None] = mapped_column(String(500))
+    company_response: Mapped[str | None] = mapped_column(String(200))
 
     # Where the complaint came from when another system pushed it in (API, import).
     source_system: Mapped[str | None] = mapped_column(String(60))

@@ -51,7 +51,9 @@ from app.organisation.models import Category, Customer, Process
 
 TITLE_MAX_LENGTH = 200
 PRODUCT_MAX_LENGTH = 200
-DESCRIPTION_MAX_LENGTH = 20_000
+# Far beyond real narratives (the longest consumer-finance narratives run to tens of thousands
+# of characters): a complaint is never refused for being long (docs/import.md).
+DESCRIPTION_MAX_LENGTH = 1_000_000
 REGION_MAX_LENGTH = 60
 COMMENT_MAX_LENGTH = 5_000
 REASON_MAX_LENGTH = 2_000

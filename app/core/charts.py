@@ -84,6 +84,8 @@ PLAIN = Margins()
 # Room for labels rotated by 35 degrees (at most 22 characters, the first reaching left of the
 # axes) and for the share axis on the right.
 PARETO = Margins(left=0.17, bottom=0.34, right=0.89)
+# No axes drawn: boxes and lines on the whole figure, below the title and column headings.
+DIAGRAM = Margins(left=0.02, right=0.98, bottom=0.03, top=0.78)
 
 
 @dataclass
@@ -400,3 +402,88 @@ def scoped_svg(svg: str, prefix: str) -> str:
     """`svg` with every id (and every reference to one) prefixed: matplotlib numbers its ids the
     same way in every figure, and one HTML document must not define an id twice."""
     return _SVG_ID.sub(lambda match: f"{match.group(1)}{prefix}-{match.group(2)}", svg)
+
+
+@_memoised
+def operating_model_svg(
+    departments: Sequence[tuple[str, Sequence[str], Sequence[str]]],
+    recoveries: Sequence[str],
+    title: str,
+) -> str:
+    """The operating model as three columns joined by lines: the processes (left) each
+    department (middle) runs, and the recoveries (right) it owns. `departments` is
+    (name, process names, recovery names); a recovery nobody owns is drawn in the warning
+    colour."""
+    with rc_context(_RC):
+        processes = sorted({name for _, names, _ in departments for name in names})
+        rows = max(len(processes), len(departments), len(recoveries), 1)
+        figure = _figure(DIAGRAM, width=8.0, height=max(2.4, 0.42 * rows + 0.9))
+        axes = figure.add_subplot()
+        axes.set_title(title, pad=14)  # clear of the column headings
+        axes.set_axis_off()
+        if not departments:
+            _empty(axes, "No departments yet")
+            return _to_svg(figure, title)
+
+        def spread(count: int) -> list[float]:
+            return [1 - (index + 0.5) / count for index in range(count)]
+
+        x_process, x_department, x_recovery = 0.12, 0.5, 0.88
+        y_process = dict(zip(processes, spread(len(processes)), strict=True))
+        y_department = spread(len(departments))
+        y_recovery = dict(zip(recoveries, spread(len(recoveries)), strict=True))
+        owned = {name for _, _, names in departments for name in names}
+        for (name, names, owns), y in zip(departments, y_department, strict=True):
+            for process in names:
+                axes.plot(
+                    [x_process + 0.1, x_department - 0.11],
+                    [y_process[process], y],
+                    color=GRID,
+                    linewidth=1.2,
+                )
+            for recovery in owns:
+                if recovery in y_recovery:
+                    axes.plot(
+                        [x_department + 0.11, x_recovery - 0.08],
+                        [y, y_recovery[recovery]],
+                        color=ACCENT,
+                        linewidth=1.2,
+                    )
+            axes.text(
+                x_department,
+                y,
+                _shorten(name, 26),
+                ha="center",
+                va="center",
+                color="white",
+                bbox={"boxstyle": "round,pad=0.4", "facecolor": PRIMARY, "edgecolor": PRIMARY},
+            )
+        for process, y in y_process.items():
+            axes.text(
+                x_process,
+                y,
+                _shorten(process, 24),
+                ha="center",
+                va="center",
+                bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": MUTED},
+            )
+        for recovery, y in y_recovery.items():
+            colour = ACCENT if recovery in owned else DANGER
+            axes.text(
+                x_recovery,
+                y,
+                recovery if recovery in owned else f"{recovery} (no owner)",
+                ha="center",
+                va="center",
+                bbox={"boxstyle": "round,pad=0.3", "facecolor": "white", "edgecolor": colour},
+                color=colour if recovery not in owned else "black",
+            )
+        for x, heading in (
+            (x_process, "Processes"),
+            (x_department, "Departments"),
+            (x_recovery, "Recoveries"),
+        ):
+            axes.text(x, 1.04, heading, ha="center", va="bottom", color=MUTED, fontweight="bold")
+        axes.set_xlim(0, 1)
+        axes.set_ylim(0, 1.08)
+        return _to_svg(figure, title)

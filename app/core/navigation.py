@@ -84,6 +84,7 @@ NAVIGATION: list[NavItem] = [
             "metrics.goal_edit",
         ),
     ),
+    NavItem("Strategy", "strategy.workspace", Permission.DASHBOARD_VIEW, ("strategy.",)),
     NavItem("My work", "capa.my_work", Permission.RECORDS_VIEW),
     NavItem("Complaints", "complaints.complaint_list", Permission.RECORDS_VIEW, ("complaints.",)),
     NavItem(
@@ -97,6 +98,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Reviews", "reviews.review_list", Permission.RECORDS_VIEW, ("reviews.",)),
     NavItem("Documents", "documents.document_list", Permission.RECORDS_VIEW, ("documents.",)),
     NavItem("FMEA", "fmea.fmea_list", Permission.RECORDS_VIEW, ("fmea.",)),
+    NavItem("Suppliers", "suppliers.supplier_list", Permission.RECORDS_VIEW, ("suppliers.",)),
     NavItem("Import", "intake.upload", Permission.RECORDS_IMPORT, ("intake.",)),
     NavItem(
         "Organisation",

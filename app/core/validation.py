@@ -1,4 +1,4 @@
-"""Input checks shared by the services of every domain: text and money.
+"""Input checks shared by the services of every domain: text, money and chosen records.
 
 Each raises `ServiceError` on the field it checks, with a sentence a person can act on; forms and
 the API show it beside that field.
@@ -10,7 +10,10 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import select
+
 from app.core.errors import ServiceError
+from app.extensions import db
 
 CENT = Decimal("0.01")
 
@@ -81,3 +84,42 @@ def checked_not_in_future(value: datetime, label: str, field: str, now: datetime
             f"{label} cannot be in the future (it is now {now:%Y-%m-%d %H:%M} UTC).", field=field
         )
     return value
+
+
+# Ids beyond this many digits are no record's (and would overflow PostgreSQL's integer).
+_ID_DIGITS = 9
+
+
+def _record_id(value: Any) -> int | None:
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    return int(text) if text.isdigit() and len(text) <= _ID_DIGITS else -1
+
+
+def checked_record(model: type, value: Any, message: str, field: str) -> Any:
+    """The `model` record a form or API value names by id, or None when the value is blank. An id
+    that is not a whole number, or names no record, is refused with `message` on `field`."""
+    record_id = _record_id(value)
+    if record_id is None:
+        return None
+    record = db.session.get(model, record_id) if record_id > 0 else None
+    if record is None:
+        raise ServiceError(message, field=field)
+    return record
+
+
+def checked_records(
+    model: type, values: Any, field: str, message: str = "Choose from the list."
+) -> list[Any]:
+    """The `model` records named by the ids in `values` (blanks ignored), in id order; any id
+    that is malformed or names no record refuses them all."""
+    wanted = {_record_id(value) for value in values or ()} - {None}
+    if not wanted:
+        return []
+    if any(record_id <= 0 for record_id in wanted):
+        raise ServiceError(message, field=field)
+    found = list(db.session.scalars(select(model).where(model.id.in_(wanted))))
+    if len(found) != len(wanted):
+        raise ServiceError(message, field=field)
+    return sorted(found, key=lambda record: record.id)

@@ -94,6 +94,13 @@ def import_complaints(
                 _fail(job.message)
             for rejection in services.rejections(job):
                 click.echo(f"  rejected row {rejection.row_number}: {rejection.reason}", err=True)
+            for conflict in job.conflict_list[:20]:
+                rows = ", ".join(str(number) for number in conflict["rows"])
+                columns = ", ".join(conflict["columns"])
+                click.echo(
+                    f"  id {conflict['external_id']} on rows {rows} that differ in {columns}",
+                    err=True,
+                )
         db.session.commit()
     except ServiceError as error:
         _fail(error.message)

@@ -116,10 +116,8 @@ def definition_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
                 spec["values"] = values
         if name == "received_at" and column and form.get("time-column"):
             spec["time_column"] = form["time-column"]
-        if name == "customer" and column:
-            spec["if_missing"] = form.get("customer-if-missing") or "reject"
-        if name in ("process", "category") and column:
-            spec["if_missing"] = "leave_empty" if form.get(f"{name}-leave-empty") else "reject"
+        if name in ("customer", "process", "category") and column:
+            spec["if_missing"] = form.get(f"{name}-if-missing") or "reject"
         if spec:
             fields[name] = spec
     description = [column for column in form.getlist("columns-description") if column]
@@ -135,6 +133,13 @@ def definition_from_form(form: MultiDict[str, str]) -> dict[str, Any]:
     nulls = [item.strip() for item in form.get("null_values", "").split(",") if item.strip()]
     if nulls:
         definition["null_values"] = nulls
+    filter_values = [line.strip() for line in form.get("filter-values", "").splitlines()]
+    filter_values = [value for value in filter_values if value]
+    if form.get("filter-column") and filter_values:
+        operator = "not_in" if form.get("filter-operator") == "not_in" else "in"
+        definition["filter"] = [
+            {"column": form["filter-column"], operator: filter_values},
+        ]
     if form.get("group_by"):
         definition["group_by"] = {
             "column": form["group_by"],
@@ -166,14 +171,21 @@ def form_state(definition: dict[str, Any] | None) -> dict[str, Any]:
             )
         if name == "received_at" and spec.get("time_column"):
             state["time_column"] = spec["time_column"]
-        if name == "customer":
-            state["customer_if_missing"] = spec.get("if_missing", "reject")
-        if name in ("process", "category") and spec.get("if_missing") == "leave_empty":
-            state[f"{name}_leave_empty"] = True
+        if name in ("customer", "process", "category"):
+            state[f"{name}_if_missing"] = spec.get("if_missing", "reject")
     state["source_system"] = definition.get("source_system", "")
     state["date_formats"] = list(definition.get("date_formats") or [])
     state["prefer_date_format"] = definition.get("prefer_date_format") or ""
     state["null_values"] = ", ".join(definition.get("null_values") or [])
+    conditions = definition.get("filter") or []
+    conditions = conditions if isinstance(conditions, list) else [conditions]
+    first = conditions[0] if conditions and isinstance(conditions[0], dict) else {}
+    values = (
+        first.get("in") or first.get("not_in") or ([first["equals"]] if "equals" in first else [])
+    )
+    state["filter_column"] = first.get("column", "")
+    state["filter_operator"] = "not_in" if "not_in" in first else "in"
+    state["filter_values"] = "\n".join(str(value) for value in values)
     group = definition.get("group_by") or {}
     if isinstance(group, str):
         group = {"column": group}
@@ -198,4 +210,6 @@ def needs_json(definition: dict[str, Any] | None) -> bool:
             return True
         if spec.get("value") and name not in ENUM_FIELDS:
             return True
-    return False
+    conditions = definition.get("filter") or []
+    # The page's fields show one condition.
+    return isinstance(conditions, dict) or len(conditions) > 1

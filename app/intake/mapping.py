@@ -42,6 +42,8 @@ FIELDS: dict[str, str] = {
     "disputed": "Disputed by the customer (yes/no)",
     "public_response": "Company's public response",
     "region": "Customer's region (state)",
+    "tags": "Tags (the source's labels)",
+    "company_response": "Company's response to the customer",
 }
 REQUIRED_FIELDS = ("title", "channel", "severity")
 DATE_FIELDS = ("received_at", "first_response_at", "resolved_at", "closed_at")
@@ -71,6 +73,9 @@ _FLAG_WORDS = {
     "na": "unknown",
 }
 IF_MISSING = ("reject", "leave_empty", "create")
+# Row filter operators: a row is imported only when every condition holds (matched ignoring case
+# and surrounding spaces, like value maps).
+FILTER_OPERATORS = ("equals", "in", "not_in")
 SOURCE_KEYS = ("column", "columns", "template", "value")
 
 # Formats the date detection tries, most common first (the order breaks ties).
@@ -100,6 +105,7 @@ CANDIDATE_DATE_FORMATS = (
     "%d-%b-%Y",
     "%d %b %Y",
     "%b %d, %Y",
+    "%Y-%m-%d %H:%M:%S %z",
 )
 TIME_FORMATS = ("%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "%I:%M:%S%p", "%I:%M%p")
 _ISO = re.compile(r"\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d)?)?")
@@ -185,6 +191,68 @@ class GroupBy:
 
 
 @dataclass(frozen=True)
+class RowFilter:
+    """One condition of a row filter: `column` equals one of `values` (`in`, `equals`) or none
+    of them (`not_in`), ignoring case and surrounding spaces; an empty cell is the empty text."""
+
+    column: str
+    operator: str
+    values: tuple[str, ...]
+
+    def keeps(self, row: dict[str, str], nulls: frozenset[str] = frozenset()) -> bool:
+        cell = (row.get(self.column) or "").strip()
+        if cell in nulls:
+            cell = ""
+        hit = cell.casefold() in {value.strip().casefold() for value in self.values}
+        return not hit if self.operator == "not_in" else hit
+
+    def as_json(self) -> dict[str, Any]:
+        if self.operator == "equals":
+            return {"column": self.column, "equals": self.values[0]}
+        return {"column": self.column, self.operator: list(self.values)}
+
+    def describe(self) -> str:
+        shown = ", ".join(f"“{value}”" for value in self.values)
+        if self.operator == "not_in":
+            return f"{self.column} is none of {shown}"
+        if len(self.values) == 1:
+            return f"{self.column} is {shown}"
+        return f"{self.column} is one of {shown}"
+
+
+def _row_filters(raw: Any) -> tuple[RowFilter, ...]:
+    if raw in (None, [], {}):
+        return ()
+    conditions = raw if isinstance(raw, list) else [raw]
+    filters = []
+    for condition in conditions:
+        if not isinstance(condition, dict) or not isinstance(condition.get("column"), str):
+            raise _problem(
+                "“filter” needs a “column” and one of equals, in, not_in "
+                '(e.g. {"column": "airline_sentiment", "equals": "negative"}).'
+            )
+        operators = [key for key in FILTER_OPERATORS if key in condition]
+        unknown = set(condition) - {"column", *FILTER_OPERATORS}
+        if unknown or len(operators) != 1:
+            raise _problem(
+                f"the filter on “{condition['column']}” needs exactly one of "
+                f"{', '.join(FILTER_OPERATORS)}."
+            )
+        operator = operators[0]
+        values = condition[operator]
+        if operator == "equals":
+            values = [values]
+        if (
+            not isinstance(values, list)
+            or not values
+            or not all(isinstance(value, str | int | float) for value in values)
+        ):
+            raise _problem(f"the filter on “{condition['column']}” needs values to compare with.")
+        filters.append(RowFilter(condition["column"], operator, tuple(str(v) for v in values)))
+    return tuple(filters)
+
+
+@dataclass(frozen=True)
 class Mapping:
     fields: dict[str, FieldSpec]
     source_system: str | None = None
@@ -194,6 +262,11 @@ class Mapping:
     timezone: str = "UTC"
     group_by: GroupBy | None = None
     name: str = ""
+    filters: tuple[RowFilter, ...] = ()
+
+    def keeps(self, row: dict[str, str]) -> bool:
+        """Whether the row passes every condition of the mapping's row filter."""
+        return all(condition.keeps(row, self.null_values) for condition in self.filters)
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -213,6 +286,8 @@ class Mapping:
             data["group_by"] = {"column": self.group_by.column}
             if self.group_by.latest_by:
                 data["group_by"]["latest_by"] = self.group_by.latest_by
+        if self.filters:
+            data["filter"] = [condition.as_json() for condition in self.filters]
         data["fields"] = {name: spec.as_json() for name, spec in self.fields.items()}
         return data
 
@@ -294,8 +369,6 @@ def _field_spec(name: str, raw: Any) -> FieldSpec:
             f"{label}: “if_missing” applies to customer, process and category, and is one of "
             f"{', '.join(IF_MISSING)}."
         )
-    if if_missing == "create" and name != "customer":
-        raise _problem(f"{label}: only customers can be created by an import.")
     if raw.get("time_column") and name not in DATE_FIELDS:
         raise _problem(f"{label}: “time_column” applies to date fields only.")
     return FieldSpec(
@@ -373,6 +446,7 @@ def parse_mapping(definition: Any, columns: Iterable[str] | None = None) -> Mapp
         timezone=timezone,
         group_by=group_by,
         name=str(definition.get("name") or "")[:120],
+        filters=_row_filters(definition.get("filter")),
     )
     if columns is not None:
         known = set(columns)
@@ -381,6 +455,7 @@ def parse_mapping(definition: Any, columns: Iterable[str] | None = None) -> Mapp
             used.add(group_by.column)
             if group_by.latest_by:
                 used.add(group_by.latest_by)
+        used.update(condition.column for condition in mapping.filters)
         absent = sorted(used - known)
         if absent:
             raise _problem(f"the file has no column {', '.join(f'“{c}”' for c in absent)}.")
@@ -434,6 +509,8 @@ def parse_datetime(
             raise RowError(f"“{text}” is ambiguous: {options}; choose the date format to prefer.")
     else:
         value = distinct.pop()
+    if value.tzinfo is not None:  # the value names its own offset (2015-02-24 11:35:52 -0800)
+        return value.astimezone(UTC)
     return value.replace(tzinfo=zone or UTC).astimezone(UTC)
 
 
@@ -599,23 +676,48 @@ def detect_date_formats(values: Iterable[str]) -> tuple[list[FormatCandidate], l
     return candidates, suggested
 
 
+def _names_word(column: str, word: str) -> bool:
+    """Whether `word` is a whole word of the column name: "id" is in "Complaint ID" and
+    "caller_id" but not in "Consumer consent provided?"."""
+    pattern = rf"(?<![0-9a-z]){re.escape(word)}(?![0-9a-z])"
+    return re.search(pattern, column.casefold()) is not None
+
+
 def suggest_fields(columns: Iterable[str]) -> dict[str, str]:
-    """A first guess at which column fills which field, from the column names."""
+    """A first guess at which column fills which field, from the column names.
+
+    A hint matches a whole column name or whole words of it, never letters inside a word ("id"
+    is not in "provided"). Narratives are descriptions, never titles; a column named "State"
+    is the customer's region, never the status (only "incident_state" and the like are)."""
+    columns = list(columns)
     # The outcome columns of consumer-finance exports ("Timely response?", "Consumer disputed?",
-    # "Company public response", "State") are claimed first; a region is only ever an exact name
-    # (so "incident_state" stays the status) and is claimed before the status guesses.
-    exact = {"region": ("state", "region", "province", "county")}
+    # "Company public response", "Company response to consumer", "Tags", "State") are claimed
+    # first; a region is only ever an exact name (so "incident_state" stays the status) and is
+    # claimed before the status guesses.
+    exact = {
+        "region": ("state", "region", "province", "county"),
+        "tags": ("tags", "tag", "labels"),
+    }
     hints = {
         "timely_response": ("timely response?", "timely response", "timely"),
         "disputed": ("consumer disputed?", "consumer disputed", "disputed"),
         "public_response": ("company public response", "public response"),
-        "external_id": ("ticket", "number", "id", "incident", "case"),
-        "title": ("title", "subject", "complaint", "summary", "short_description"),
-        "description": ("description", "details", "text", "comment"),
-        "channel": ("channel", "received via", "contact_type", "source", "via"),
-        "received_at": ("received_at", "opened_at", "date", "created", "opened", "received"),
+        "company_response": ("company response to consumer", "company response"),
+        "external_id": ("ticket", "number", "complaint id", "tweet_id", "id", "incident", "case"),
+        "description": ("narrative", "description", "details", "text", "comment"),
+        "title": ("title", "subject", "complaint", "summary", "short_description", "issue"),
+        "channel": ("channel", "received via", "submitted via", "contact_type", "source", "via"),
+        "received_at": (
+            "received_at",
+            "opened_at",
+            "date received",
+            "date",
+            "created",
+            "opened",
+            "received",
+        ),
         "severity": ("severity", "priority"),
-        "status": ("status", "state", "incident_state"),
+        "status": ("status", "incident_state"),
         "customer": ("customer", "caller", "client"),
         "category": ("category",),
         "process": ("process",),
@@ -633,9 +735,11 @@ def suggest_fields(columns: Iterable[str]) -> dict[str, str]:
             used.add(match)
     for name, words in hints.items():
         free = [column for column in columns if column not in used]
+        if name == "title":  # a narrative is the description's, even when it says "complaint"
+            free = [column for column in free if not _names_word(column, "narrative")]
         for word in words:
-            match = next((c for c in free if c.casefold() == word), None) or next(
-                (c for c in free if word in c.casefold()), None
+            match = next((c for c in free if c.strip().casefold() == word), None) or next(
+                (c for c in free if _names_word(c, word)), None
             )
             if match:
                 suggestion[name] = match

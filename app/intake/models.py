@@ -102,6 +102,13 @@ class ImportJob(Audited, TimestampMixin, VersionedMixin, Base):
     imported_count: Mapped[int] = mapped_column(Integer, default=0)
     duplicate_count: Mapped[int] = mapped_column(Integer, default=0)
     rejected_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Rows (groups) the mapping's row filter left out; complaints imported with a time their
+    # status implies but the file does not give (kept unknown); external ids that several rows
+    # give with different values, and the first of them (JSON list, see id_conflicts).
+    filtered_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    unknown_time_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    conflict_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    conflicts: Mapped[str | None] = mapped_column(Text)
     message: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -116,6 +123,10 @@ class ImportJob(Audited, TimestampMixin, VersionedMixin, Base):
     @property
     def mapping_dict(self) -> dict[str, Any] | None:
         return json.loads(self.mapping) if self.mapping else None
+
+    @property
+    def conflict_list(self) -> list[dict[str, Any]]:
+        return json.loads(self.conflicts) if self.conflicts else []
 
     @property
     def finished(self) -> bool:

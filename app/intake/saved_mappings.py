@@ -83,6 +83,7 @@ class MappingDescription:
     group_by: str
     latest_by: str
     problem: str = ""  # set when the stored definition no longer reads (then only JSON is shown)
+    row_filter: list[str] = field(default_factory=list)  # the filter's conditions, in words
 
 
 def _require_import(user: Any) -> None:
@@ -200,6 +201,7 @@ def describe(mapping: ImportMapping) -> MappingDescription:
         null_values=sorted(parsed.null_values),
         group_by=parsed.group_by.column if parsed.group_by else "",
         latest_by=(parsed.group_by.latest_by or "") if parsed.group_by else "",
+        row_filter=[condition.describe() for condition in parsed.filters],
     )
 
 

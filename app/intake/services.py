@@ -31,12 +31,12 @@ import csv
 import io
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from app.accounts.models import User
@@ -63,7 +63,6 @@ from app.intake.mapping import (
     RowError,
     RowReader,
     RowValues,
-    parse_datetime,
     parse_mapping,
 )
 from app.intake.models import (
@@ -73,9 +72,20 @@ from app.intake.models import (
     ImportRejection,
     ImportStatus,
 )
-from app.organisation.models import Category, Customer, CustomerSegment, Process
+from app.intake.reference import Lookups, create_records, name_key
+from app.intake.reference import planned_creations as _planned_creations
+from app.intake.rows import (
+    EXTERNAL_ID_MAX_LENGTH,
+    SourceRow,
+    duplicate_rows,
+    external_id_of,
+    filtered_out,
+    id_conflicts,
+    source_rows,
+)
 
-EXTERNAL_ID_MAX_LENGTH = 120
+TAGS_MAX_LENGTH = 500  # complaint.tags
+COMPANY_RESPONSE_MAX_LENGTH = 200  # complaint.company_response
 PREVIEW_ROWS = 20
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_MAX_ROWS = 100_000
@@ -143,6 +153,9 @@ def create_job(filename: str, content: bytes, *, user: User | None) -> ImportJob
         imported_count=0,
         duplicate_count=0,
         rejected_count=0,
+        filtered_count=0,
+        unknown_time_count=0,
+        conflict_count=0,
         message="",
         created_by_id=user.id if user is not None else None,
     )
@@ -197,7 +210,11 @@ def set_mapping(
     job.mapping = json.dumps(mapping.as_json(), ensure_ascii=False)
     job.mapping_name = mapping.name
     job.mapping_id = saved.id if saved is not None else None
-    job.total = len(source_rows(job, mapping))
+    rows = source_rows(job, mapping)
+    job.total = len(rows)
+    job.filtered_count = filtered_out(job, mapping)
+    job.conflict_count, conflicts = id_conflicts(rows, mapping)
+    job.conflicts = json.dumps(conflicts, ensure_ascii=False) if conflicts else None
     job.status = ImportStatus.MAPPED
     db.session.flush()
     return job
@@ -219,52 +236,6 @@ def column_values(job: ImportJob, columns: list[str], limit: int = 2_000) -> lis
     return values
 
 
-@dataclass(frozen=True)
-class SourceRow:
-    number: int  # line in the file, the header being line 1
-    values: dict[str, str]
-
-
-def source_rows(job: ImportJob, mapping: Mapping) -> list[SourceRow]:
-    """The job's rows as the mapping sees them: one per file row, or, with `group_by`, one per
-    group (an incident in an event log) taking the group's latest row."""
-    table = files.unpack(job.data)
-    columns = table.columns
-    width = len(columns)
-
-    def as_dict(row: list[str]) -> dict[str, str]:
-        if len(row) < width:
-            row = row + [""] * (width - len(row))
-        return dict(zip(columns, row, strict=False))
-
-    if mapping.group_by is None:
-        return [SourceRow(index + 2, as_dict(row)) for index, row in enumerate(table.rows)]
-    key_index = columns.index(mapping.group_by.column)
-    order_index = columns.index(mapping.group_by.latest_by) if mapping.group_by.latest_by else None
-    latest: dict[str, tuple[tuple[datetime | None, int], list[str]]] = {}
-    for index, row in enumerate(table.rows):
-        key = row[key_index].strip() if key_index < len(row) else ""
-        key = key or f"\x00row{index}"
-        moment = None
-        if order_index is not None and order_index < len(row):
-            try:
-                moment = parse_datetime(row[order_index], mapping.date_formats, None)
-            except RowError:
-                moment = None
-        rank = (moment, index)
-        held = latest.get(key)
-        if held is None or _later(rank, held[0]):
-            latest[key] = (rank, row)
-    grouped = sorted(latest.values(), key=lambda item: item[0][1])
-    return [SourceRow(rank[1] + 2, as_dict(row)) for rank, row in grouped]
-
-
-def _later(rank: tuple[datetime | None, int], held: tuple[datetime | None, int]) -> bool:
-    if rank[0] is not None and held[0] is not None and rank[0] != held[0]:
-        return rank[0] > held[0]
-    return rank[1] > held[1]  # no comparable time: the later row in the file wins
-
-
 # --- checking rows -----------------------------------------------------------------------------
 
 
@@ -274,63 +245,8 @@ class Outcome:
     values: dict[str, Any] | None = None
     reason: str | None = None
     duplicate: bool = False
-    # Names of lookups to create on writing (customers only).
-    create_customer: str | None = None
-
-
-class Lookups:
-    """Processes, categories and customers by name (case-insensitive), read once per chunk."""
-
-    def __init__(self, mapping: Mapping, rows: list[SourceRow], reader: RowReader) -> None:
-        self.by_kind: dict[str, dict[str, list[tuple[int, bool, str]]]] = {}
-        if "process" in mapping.fields:
-            self.by_kind["process"] = self._all(Process)
-        if "category" in mapping.fields:
-            self.by_kind["category"] = self._all(Category)
-        if "customer" in mapping.fields:
-            spec = mapping.fields["customer"]
-            names = {reader.raw(spec, reader.clean(row.values)).casefold() for row in rows}
-            names.discard("")
-            found: dict[str, list[tuple[int, bool, str]]] = {}
-            name_list = sorted(names)
-            for start in range(0, len(name_list), 500):
-                for record in db.session.execute(
-                    select(Customer.id, Customer.active, Customer.name)
-                    .where(func.lower(Customer.name).in_(name_list[start : start + 500]))
-                    .order_by(Customer.id)
-                ):
-                    found.setdefault(record.name.casefold(), []).append(tuple(record))
-            self.by_kind["customer"] = found
-
-    @staticmethod
-    def _all(model: type[Process] | type[Category]) -> dict[str, list[tuple[int, bool, str]]]:
-        found: dict[str, list[tuple[int, bool, str]]] = {}
-        for record in db.session.execute(
-            select(model.id, model.active, model.name).order_by(model.id)
-        ):
-            found.setdefault(record.name.casefold(), []).append(tuple(record))
-        return found
-
-    def resolve(self, kind: str, name: str, if_missing: str) -> int | str | None:
-        """The id of the active record named `name`; "create" when it should be created; None
-        when it may be left empty. Raises ServiceError otherwise."""
-        matches = self.by_kind.get(kind, {}).get(name.casefold(), [])
-        active = [match for match in matches if match[1]]
-        if len(active) == 1:
-            return active[0][0]
-        if len(active) > 1:
-            raise ServiceError(
-                f"Several active {kind}s are named “{name}”; the row cannot say which."
-            )
-        if matches:
-            if if_missing == "leave_empty":
-                return None
-            raise ServiceError(f"The {kind} “{matches[0][2]}” is inactive.")
-        if if_missing == "create":
-            return "create"
-        if if_missing == "leave_empty":
-            return None
-        raise ServiceError(f"There is no {kind} named “{name}” in Loop.")
+    # Records to create on writing, kind (customer, process, category) → name.
+    create: dict[str, str] = field(default_factory=dict)
 
 
 def _times(status: ComplaintStatus, received: datetime, dates: dict[str, datetime], now: datetime):
@@ -378,7 +294,7 @@ def _times(status: ComplaintStatus, received: datetime, dates: dict[str, datetim
 
 def _check(
     read: RowValues, mapping: Mapping, lookups: Lookups, now: datetime
-) -> tuple[dict[str, Any], str | None]:
+) -> tuple[dict[str, Any], dict[str, str]]:
     """The complaint's column values for one read row, checked with the complaint rules."""
     text = read.text
     values: dict[str, Any] = {
@@ -432,6 +348,11 @@ def _check(
         )
         or None
     )
+    for name, label, limit in (
+        ("tags", "The tags", TAGS_MAX_LENGTH),
+        ("company_response", "The company's response", COMPANY_RESPONSE_MAX_LENGTH),
+    ):
+        values[name] = checked_text(text.get(name), label, name, limit, required=False) or None
     status = ComplaintStatus(text.get("status") or ComplaintStatus.RECEIVED)
     values["status"] = status
     (
@@ -456,63 +377,45 @@ def _check(
         values["source_system"] = mapping.source_system
     elif mapping.source_system:
         values["source_system"] = mapping.source_system
-    create_customer = None
+    create: dict[str, str] = {}
     for kind in ("customer", "process", "category"):
         name = (text.get(kind) or "").strip()
         if kind not in mapping.fields or not name:
             continue
         resolved = lookups.resolve(kind, name, mapping.fields[kind].if_missing)
         if resolved == "create":
-            if len(name) > 200:
-                raise ServiceError("A customer name may have at most 200 characters.")
-            create_customer = name
+            create[kind] = name
         elif resolved is not None:
             values[f"{kind}_id"] = resolved
-    return values, create_customer
+    return values, create
 
 
 def evaluate(
     rows: list[SourceRow], mapping: Mapping, *, seen: set[str] | None = None
 ) -> list[Outcome]:
-    """Check `rows` without writing: each gets its values, a rejection reason or "duplicate"."""
+    """Check `rows` without writing: each gets its values, a rejection reason or "duplicate".
+
+    Duplicates are found first, by the row's external id alone, so a row already imported is
+    counted as a duplicate even where its names (a process since renamed, a category not yet
+    created) or other values would no longer pass the checks."""
     reader = RowReader(mapping)
-    lookups = Lookups(mapping, rows, reader)
+    duplicates = duplicate_rows(rows, mapping, reader, seen if seen is not None else set())
+    fresh = [row for row in rows if row.number not in duplicates]
+    lookups = Lookups(mapping, fresh, reader)
     now = utcnow()
     outcomes: list[Outcome] = []
     for row in rows:
+        if row.number in duplicates:
+            outcomes.append(Outcome(row, duplicate=True))
+            continue
         try:
             read = reader.read(row.number, row.values)
-            values, create_customer = _check(read, mapping, lookups, now)
+            values, create = _check(read, mapping, lookups, now)
         except (RowError, ServiceError) as error:
             outcomes.append(Outcome(row, reason=str(getattr(error, "message", error))))
             continue
-        outcomes.append(Outcome(row, values=values, create_customer=create_customer))
-    _mark_duplicates(outcomes, mapping, seen if seen is not None else set())
+        outcomes.append(Outcome(row, values=values, create=create))
     return outcomes
-
-
-def _mark_duplicates(outcomes: list[Outcome], mapping: Mapping, seen: set[str]) -> None:
-    ids = [o.values["external_id"] for o in outcomes if o.values and "external_id" in o.values]
-    if not ids:
-        return
-    existing: set[str] = set()
-    unique_ids = sorted(set(ids))
-    for start in range(0, len(unique_ids), 900):
-        existing.update(
-            db.session.scalars(
-                select(Complaint.external_id).where(
-                    Complaint.source_system == mapping.source_system,
-                    Complaint.external_id.in_(unique_ids[start : start + 900]),
-                )
-            )
-        )
-    for outcome in outcomes:
-        if outcome.values is None or "external_id" not in outcome.values:
-            continue
-        external_id = outcome.values["external_id"]
-        if external_id in existing or external_id in seen:
-            outcome.duplicate = True
-        seen.add(external_id)
 
 
 @dataclass(frozen=True)
@@ -521,15 +424,30 @@ class PreviewRow:
     values: dict[str, Any] | None
     reason: str | None
     duplicate: bool
+    external_id: str | None = None
 
 
 def preview(job: ImportJob, limit: int = PREVIEW_ROWS) -> list[PreviewRow]:
     """The first `limit` rows as they would be imported, each with its check result."""
     mapping = job_mapping(job)
     rows = source_rows(job, mapping)[:limit]
+    reader = RowReader(mapping)
     return [
-        PreviewRow(o.row.number, o.values, o.reason, o.duplicate) for o in evaluate(rows, mapping)
+        PreviewRow(
+            o.row.number, o.values, o.reason, o.duplicate, external_id_of(o.row, mapping, reader)
+        )
+        for o in evaluate(rows, mapping)
     ]
+
+
+def planned_creations(job: ImportJob) -> dict[str, list[str]]:
+    """The customers, processes and categories the import would create (fields with
+    `if_missing: create`), by kind: names the rows give that no record has yet. Rows already
+    imported (duplicates) are left out: they create nothing."""
+    mapping = job_mapping(job)
+    rows = source_rows(job, mapping)
+    duplicates = duplicate_rows(rows, mapping, RowReader(mapping), set())
+    return _planned_creations(mapping, [r for r in rows if r.number not in duplicates])
 
 
 # --- running -----------------------------------------------------------------------------------
@@ -571,24 +489,32 @@ def _finish(job: ImportJob, status: ImportStatus, message: str) -> None:
 
 
 def _summary(job: ImportJob) -> str:
-    return (
+    text = (
         f"Imported {job.imported_count:,} complaints; {job.duplicate_count:,} duplicates skipped; "
         f"{job.rejected_count:,} {'row' if job.rejected_count == 1 else 'rows'} rejected."
     )
+    if job.filtered_count:
+        text += f" {job.filtered_count:,} left out by the row filter."
+    if job.unknown_time_count:
+        text += (
+            f" {job.unknown_time_count:,} with a response or resolution time the file does not "
+            "give: kept unknown, out of the duration KPIs."
+        )
+    if job.conflict_count:
+        text += (
+            f" {job.conflict_count:,} external "
+            f"{'id is' if job.conflict_count == 1 else 'ids are'} on several rows that disagree."
+        )
+    return text
 
 
 def _write(job: ImportJob, outcomes: list[Outcome], reporter_id: int | None) -> None:
     good = [o for o in outcomes if o.values is not None and not o.duplicate]
-    customers: dict[str, Customer] = {}
+    wanted: dict[str, list[str]] = {}
     for outcome in good:
-        name = outcome.create_customer
-        if name and name.casefold() not in customers:
-            customers[name.casefold()] = Customer(
-                name=name, segment=CustomerSegment.CONSUMER, active=True
-            )
-    if customers:
-        db.session.add_all(customers.values())
-        db.session.flush()
+        for kind, name in outcome.create.items():
+            wanted.setdefault(kind, []).append(name)
+    created = create_records(wanted)
     by_year: dict[int, list[Outcome]] = {}
     for outcome in good:
         by_year.setdefault(outcome.values["received_at"].year, []).append(outcome)
@@ -598,8 +524,8 @@ def _write(job: ImportJob, outcomes: list[Outcome], reporter_id: int | None) -> 
         references = next_references(db.session, "CMP", year, len(group))
         for reference, outcome in zip(references, group, strict=True):
             values = {**_COMPLAINT_DEFAULTS, **outcome.values}
-            if outcome.create_customer:
-                values["customer_id"] = customers[outcome.create_customer.casefold()].id
+            for kind, name in outcome.create.items():
+                values[f"{kind}_id"] = created[(kind, name_key(name))]
             values.update(
                 reference=reference,
                 reporter_id=reporter_id,
@@ -611,7 +537,19 @@ def _write(job: ImportJob, outcomes: list[Outcome], reporter_id: int | None) -> 
     if complaints:
         _insert_complaints(job, complaints)
     job.imported_count += len(complaints)
+    job.unknown_time_count += sum(1 for values in complaints if _time_unknown(values))
     job.duplicate_count += sum(1 for o in outcomes if o.duplicate)
+
+
+def _time_unknown(values: dict[str, Any]) -> bool:
+    """Whether the complaint's status implies a time (first response, resolution) its file did
+    not give, so it stays unknown and out of the duration KPIs (docs/metrics.md)."""
+    status = values["status"]
+    if status in (ComplaintStatus.RESOLVED, ComplaintStatus.CLOSED):
+        return values.get("resolved_at") is None
+    if status is not ComplaintStatus.RECEIVED:
+        return values.get("first_response_at") is None
+    return False
 
 
 # What a new Complaint gets from its column defaults when the ORM inserts it: the bulk insert sets

@@ -236,9 +236,15 @@ def preview(job_id: int) -> str | Response | tuple[str, int]:
             apply_service_error(form, error)
             job = _job_or_404(job_id)
     rows = services.preview(job)
-    return render_template("intake/preview.html", form=form, job=job, rows=rows, fields=FIELDS), (
-        422 if form.is_submitted() else 200
-    )
+    return render_template(
+        "intake/preview.html",
+        form=form,
+        job=job,
+        rows=rows,
+        fields=FIELDS,
+        mapping=services.job_mapping(job),
+        creations=services.planned_creations(job),
+    ), (422 if form.is_submitted() else 200)
 
 
 @blueprint.route("/<int:job_id>")

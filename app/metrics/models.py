@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,6 +24,7 @@ from app.accounts.models import User
 from app.complaints.models import Complaint, LabelledEnum, RecoveryAction
 from app.core.audit import Audited
 from app.core.db import Base, TimestampMixin, VersionedMixin, enum_type
+from app.metrics.units import Better, MetricCategory, Unit
 from app.organisation.models import TQMPrinciple
 
 objective_principle = Table(
@@ -122,6 +124,52 @@ class MetricGoal(Audited, TimestampMixin, VersionedMixin, Base):
 
     initiative: Mapped[Initiative] = relationship(back_populates="goals")
     owner: Mapped[User | None] = relationship()
+
+
+class MeasuredMetric(Audited, TimestampMixin, VersionedMixin, Base):
+    """A metric whose values come from another system (web analytics, CRM, billing, monitoring):
+    one value per calendar month, typed, imported or posted to the API. Goals work on it exactly
+    as on the computed KPIs (app.metrics.catalogue)."""
+
+    __tablename__ = "measured_metric"
+    __audit_label__ = "key"
+    __audit_type_label__ = "Measured metric"
+    __table_args__ = (CheckConstraint("length(key) >= 2", name="key_not_empty"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[MetricCategory] = mapped_column(
+        enum_type(MetricCategory, "metric_category"), index=True
+    )
+    unit: Mapped[Unit] = mapped_column(enum_type(Unit, "metric_unit"))
+    better: Mapped[Better] = mapped_column(enum_type(Better, "metric_better"))
+
+    values: Mapped[list[MetricValue]] = relationship(
+        back_populates="metric", order_by="MetricValue.period_start"
+    )
+
+
+class MetricValue(Audited, TimestampMixin, Base):
+    """The value of a measured metric for one calendar month (`period_start` is its first day).
+    Rates are stored as percentages (0–100), as they are entered."""
+
+    __tablename__ = "metric_value"
+    __audit_label__ = "period_start"
+    __audit_type_label__ = "Metric value"
+    __table_args__ = (
+        UniqueConstraint("metric_id", "period_start"),
+        CheckConstraint("source IN ('form', 'import', 'api')", name="source_known"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    metric_id: Mapped[int] = mapped_column(ForeignKey("measured_metric.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date, index=True)
+    value: Mapped[Decimal] = mapped_column(Numeric(18, 4))
+    source: Mapped[str] = mapped_column(String(10))
+
+    metric: Mapped[MeasuredMetric] = relationship(back_populates="values")
 
 
 # The dashboard's complaint aggregates read only these columns for a period: a covering index lets

@@ -35,9 +35,10 @@ from app.accounts.models import User
 from app.core.db import ensure_current_version, utcnow
 from app.core.errors import ServiceError
 from app.extensions import db
+from app.metrics import catalogue
 from app.metrics.kpis import Scope
 from app.metrics.models import Initiative, MetricGoal, Objective, TargetKind
-from app.metrics.services import KPIS, Better, Unit, format_value, kpi_value
+from app.metrics.services import Better, Kpi, Unit, format_value
 from app.organisation.models import TQMPrinciple
 
 ON_TRACK_TOLERANCE = 0.10
@@ -144,7 +145,8 @@ def _checked_goal(
     deadline: date,
     owner_id: int | str,
 ) -> dict[str, object]:
-    if kpi not in KPIS:
+    metric = catalogue.kpi(kpi)
+    if metric is None:
         raise ServiceError("Choose a KPI from the list.", field="kpi")
     if baseline_end < baseline_start:
         raise ServiceError("The baseline must end after it starts.", field="baseline_end")
@@ -162,9 +164,9 @@ def _checked_goal(
         raise ServiceError("Give a number.", field="target_value") from None
     if value < 0:
         raise ServiceError("The target must not be negative.", field="target_value")
-    if kind is TargetKind.RELATIVE and value >= 100 and KPIS[kpi].better is Better.LOWER:
+    if kind is TargetKind.RELATIVE and value >= 100 and metric.better is Better.LOWER:
         raise ServiceError("A reduction must be below 100 %.", field="target_value")
-    if kind is TargetKind.ABSOLUTE and KPIS[kpi].unit is Unit.RATE and value > 100:
+    if kind is TargetKind.ABSOLUTE and metric.unit is Unit.RATE and value > 100 and metric.computed:
         raise ServiceError("A rate cannot exceed 100 %.", field="target_value")
     return {
         "kpi": kpi,
@@ -236,8 +238,11 @@ class GoalProgress:
     met: bool
     status: GoalStatus
 
+    kpi: Kpi | None = None
+
     def show(self, value: float | None) -> str:
-        return format_value(value, KPIS[self.goal.kpi].unit)
+        metric = self.kpi or catalogue.kpi(self.goal.kpi)
+        return format_value(value, metric.unit) if metric else format_value(value, Unit.COUNT)
 
     @property
     def progress_percent(self) -> int:
@@ -262,7 +267,9 @@ class GoalProgress:
 
 def target_for(goal: MetricGoal, baseline: float | None) -> float | None:
     """The goal's target in the KPI's unit (rates as 0..1)."""
-    kpi = KPIS[goal.kpi]
+    kpi = catalogue.kpi(goal.kpi)
+    if kpi is None:
+        return None
     value = float(goal.target_value)
     if goal.target_kind is TargetKind.ABSOLUTE:
         return value / 100 if kpi.unit is Unit.RATE else value
@@ -305,12 +312,12 @@ def judge(
 def measure_goal(goal: MetricGoal, today: date | None = None) -> GoalProgress:
     """Baseline, target, current value, progress and status of `goal`, from the data now."""
     today = today or utcnow().date()
-    kpi = KPIS[goal.kpi]
+    kpi = catalogue.kpi(goal.kpi)
     baseline_scope = Scope.between(goal.baseline_start, goal.baseline_end)
     window_end = min(today, goal.deadline)
     current_scope = Scope.between(window_end - timedelta(days=baseline_scope.days - 1), window_end)
-    baseline = kpi_value(goal.kpi, baseline_scope)
-    current = kpi_value(goal.kpi, current_scope)
+    baseline = catalogue.value(goal.kpi, baseline_scope)
+    current = catalogue.value(goal.kpi, current_scope)
     target = target_for(goal, baseline)
     span = (goal.deadline - goal.baseline_end).days
     expected = max(0.0, min(1.0, (today - goal.baseline_end).days / span))
@@ -318,10 +325,10 @@ def measure_goal(goal: MetricGoal, today: date | None = None) -> GoalProgress:
         baseline=baseline,
         target=target,
         current=current,
-        better=kpi.better,
+        better=kpi.better if kpi else Better.HIGHER,
         expected=expected,
         deadline_passed=today > goal.deadline,
     )
     return GoalProgress(
-        goal, baseline, target, current, current_scope, progress, expected, met, status
+        goal, baseline, target, current, current_scope, progress, expected, met, status, kpi
     )

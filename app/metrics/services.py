@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 
 from flask import current_app, has_app_context
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from app.core.db import utcnow
 from app.core.spc import ParetoBar, c_chart, c_chart_limits, pareto
 from app.extensions import db
 from app.metrics.cache import cached
+from app.metrics.customers import CustomerBaseFigures, customer_base_figures
 from app.metrics.kpis import (
     AgeingFigures,
     CapaFigures,
@@ -33,32 +33,22 @@ from app.metrics.kpis import (
     root_cause_category_counts,
     weekly_complaint_counts,
 )
+from app.metrics.units import Better, MetricCategory, Unit
 from app.organisation.models import Category
 
-
-class Better(StrEnum):
-    LOWER = "lower"
-    HIGHER = "higher"
-
-
-class Unit(StrEnum):
-    COUNT = "count"
-    HOURS = "hours"
-    DAYS = "days"
-    RATE = "rate"  # 0..1, shown as a percentage
-    SCORE = "score"  # CSAT 1..5
-    MONEY = "money"
+__all__ = ["Better", "MetricCategory", "Unit"]
 
 
 @dataclass(frozen=True)
 class Figures:
-    """Everything the KPIs are read from, for one scope (five groups of aggregate queries)."""
+    """Everything the KPIs are read from, for one scope (six groups of aggregate queries)."""
 
     complaints: ComplaintFigures
     costs: CostFigures
     rpn_bands: dict[str, int]
     capa: CapaFigures
     computed_at: datetime
+    customers: CustomerBaseFigures | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +60,9 @@ class Kpi:
     read: Callable[[Figures], float | None]
     # Which query groups the KPI needs, so a single KPI (a goal) runs only those.
     needs: tuple[str, ...] = ("complaints",)
+    category: MetricCategory = MetricCategory.CUSTOMER_SERVICE
+    # False for a measured metric: its values come from other systems (app.metrics.measured).
+    computed: bool = True
 
     def format(self, value: float | None) -> str:
         return format_value(value, self.unit)
@@ -247,10 +240,28 @@ KPIS: dict[str, Kpi] = {
             lambda f: f.capa.recurrence_rate,
             ("capa",),
         ),
+        Kpi(
+            "customer_churn_rate",
+            "Customer churn rate",
+            Unit.RATE,
+            Better.LOWER,
+            lambda f: f.customers.churn_rate,
+            ("customers",),
+            MetricCategory.SALES,
+        ),
+        Kpi(
+            "customer_retention_rate",
+            "Customer retention rate",
+            Unit.RATE,
+            Better.HIGHER,
+            lambda f: f.customers.retention_rate,
+            ("customers",),
+            MetricCategory.SALES,
+        ),
     )
 }
 
-GROUPS = ("complaints", "costs", "rpn", "capa")
+GROUPS = ("complaints", "costs", "rpn", "capa", "customers")
 
 
 _GROUP_QUERIES: dict[str, Callable[[Scope], object]] = {
@@ -258,6 +269,7 @@ _GROUP_QUERIES: dict[str, Callable[[Scope], object]] = {
     "costs": cost_of_poor_quality,
     "rpn": nonconformities_by_rpn_band,
     "capa": capa_figures,
+    "customers": customer_base_figures,
 }
 
 
@@ -275,6 +287,7 @@ def figures(scope: Scope, groups: tuple[str, ...] = GROUPS) -> Figures:
         rpn_bands=parts.get("rpn"),  # type: ignore[arg-type]
         capa=parts.get("capa"),  # type: ignore[arg-type]
         computed_at=utcnow(),
+        customers=parts.get("customers"),  # type: ignore[arg-type]
     )
 
 

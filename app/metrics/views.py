@@ -17,7 +17,7 @@ from app.core.forms import apply_service_error
 from app.core.listing import csv_response
 from app.core.permissions import Permission, requires
 from app.extensions import db
-from app.metrics import objectives, recovery, services
+from app.metrics import catalogue, objectives, recovery, services
 from app.metrics.forms import (
     AssumptionsForm,
     DashboardFilterForm,
@@ -208,7 +208,7 @@ def initiative_new(objective_id: int) -> FormPage:
 def goal_new(initiative_id: int) -> FormPage:
     initiative = db.get_or_404(Initiative, initiative_id)
     form = GoalForm()
-    form.set_choices(services.KPIS.values(), organisation.assignable_owners())
+    form.set_choices(catalogue.all_kpis(), organisation.assignable_owners())
     if request.method == "GET":
         form.owner_id.data = str(current_user.id)
     if form.validate_on_submit():
@@ -240,7 +240,7 @@ def goal_new(initiative_id: int) -> FormPage:
 def goal_edit(goal_id: int) -> FormPage:
     goal = db.get_or_404(MetricGoal, goal_id)
     form = GoalForm(obj=goal if request.method == "GET" else None)
-    form.set_choices(services.KPIS.values(), organisation.assignable_owners(goal.owner_id))
+    form.set_choices(catalogue.all_kpis(), organisation.assignable_owners(goal.owner_id))
     if request.method == "GET":
         form.owner_id.data = str(goal.owner_id or "")
         form.target_kind.data = goal.target_kind.value
@@ -330,6 +330,6 @@ _STATUS_CLASSES = {
 @blueprint.context_processor
 def _template_helpers() -> dict[str, object]:
     return {
-        "kpi_label": lambda key: services.KPIS[key].label if key in services.KPIS else key,
+        "kpi_label": catalogue.label_of,
         "status_class": _STATUS_CLASSES.get,
     }

@@ -13,7 +13,8 @@ SMTP_TIMEOUT_SECONDS = 10
 
 @dataclass(frozen=True)
 class OutgoingMail:
-    notification_id: int
+    # None for mail to someone without an account (a supplier's contact): no notification row.
+    notification_id: int | None
     to: str
     subject: str
     body: str
@@ -23,14 +24,14 @@ def mail_configured(config: Mapping[str, Any]) -> bool:
     return bool(config.get("MAIL_SERVER"))
 
 
-def send_all(config: Mapping[str, Any], messages: list[OutgoingMail]) -> list[int]:
+def send_all(config: Mapping[str, Any], messages: list[OutgoingMail]) -> list[int | None]:
     """Send `messages` over one SMTP connection; returns the notification ids that were sent.
 
     A message the server refuses is skipped (the in-app notification stays); a connection
     failure raises, so the caller can record it."""
     if not messages or not mail_configured(config):
         return []
-    sent: list[int] = []
+    sent: list[int | None] = []
     with smtplib.SMTP(
         str(config["MAIL_SERVER"]), int(config.get("MAIL_PORT") or 25), timeout=SMTP_TIMEOUT_SECONDS
     ) as smtp:

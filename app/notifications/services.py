@@ -63,6 +63,13 @@ def notify(
     return notification
 
 
+def queue_external_mail(to: str, subject: str, body: str) -> None:
+    """Queue an e-mail to someone without an account (a supplier's contact), sent like every
+    other e-mail only after the work that caused it has committed."""
+    outbox: list[OutgoingMail] = db.session.info.setdefault(_OUTBOX, [])
+    outbox.append(OutgoingMail(None, to, subject, body))
+
+
 def _mail_body(body: str, link: str) -> str:
     if not link:
         return body
@@ -95,9 +102,10 @@ def deliver_queued_mail(session: Session) -> int:
     were sent. Without a mail server the queue is dropped: the notifications are in-app only."""
     outbox: list[OutgoingMail] = session.info.pop(_OUTBOX, [])
     sent = send_all(current_app.config, outbox)
-    if sent:
+    stamped = [ident for ident in sent if ident is not None]
+    if stamped:
         session.execute(
-            update(Notification).where(Notification.id.in_(sent)).values(emailed_at=utcnow())
+            update(Notification).where(Notification.id.in_(stamped)).values(emailed_at=utcnow())
         )
         session.commit()
     return len(sent)

@@ -61,6 +61,7 @@ class Customer(Audited, TimestampMixin, VersionedMixin, Base):
     __audit_field_labels__ = {
         "annual_value": "Annual value",
         "customer_since": "Customer since",
+        "left_on": "Left on",
         "external_id": "External id",
     }
 
@@ -72,6 +73,9 @@ class Customer(Audited, TimestampMixin, VersionedMixin, Base):
     annual_value: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
     customer_since: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    # The day the customer stopped being one (set when the customer is made inactive): with
+    # customer_since it gives the churn and retention rates (app.metrics.customers).
+    left_on: Mapped[date | None] = mapped_column(Date, index=True)
     # The customer's id in the system that sends complaints through the API (CRM, help desk).
     external_id: Mapped[str | None] = mapped_column(String(120), unique=True)
 

@@ -359,6 +359,10 @@ def update_customer(
     customer.segment = checked_segment
     customer.annual_value = amount
     customer.customer_since = since
+    if customer.active and not active:
+        customer.left_on = today or utcnow().date()
+    elif active:
+        customer.left_on = None
     customer.active = active
     _flush(label, "customer", {})
     return customer

@@ -24,6 +24,7 @@ JOB_MODULES = (
     "app.backups.jobs",
     "app.audits.jobs",
     "app.documents.jobs",
+    "app.suppliers.jobs",
 )
 
 

@@ -64,8 +64,15 @@ SCOPED_CALLS = [
     ("GET", "/api/v1/categories", "/api/v1/categories", None, "read"),
     ("GET", "/api/v1/channels", "/api/v1/channels", None, "read"),
     ("GET", "/api/v1/principles", "/api/v1/principles", None, "read"),
+    (
+        "POST",
+        "/api/v1/metrics/web_visits/values",
+        "/api/v1/metrics/{key}/values",
+        {"period": "2026-01", "value": 1},
+        "metrics",
+    ),
 ]
-ALL_SCOPES = ("read", "intake", "write")
+ALL_SCOPES = ("read", "intake", "write", "metrics")
 
 
 def test_the_table_names_every_operation(openapi) -> None:

@@ -150,7 +150,7 @@ def test_a_malformed_idempotency_key_is_refused(client, auth, conforms) -> None:
 
 def test_field_errors_are_listed_in_the_problem(client, auth, conforms) -> None:
     response, problem = create(
-        client, auth, conforms, {"title": "", "channel": "fax", "severity": "high", "x": 1}
+        client, auth, conforms, {"title": "", "channel": "pigeon", "severity": "high", "x": 1}
     )
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
@@ -522,3 +522,37 @@ def test_source_outcomes_go_in_and_come_back_and_unknown_stays_null(client, auth
     )
     assert bad.status_code == 422
     assert "timely_response" in bad.get_data(as_text=True)
+
+
+def test_imported_tags_and_company_response_come_back(client, auth, conforms, committed) -> None:
+    """Real consumer-finance rows (tests/data/cfpb_tags_sample.csv) imported with the shipped
+    mapping: the source's tags and company response are complaint fields of the API too."""
+    import json
+    from pathlib import Path
+
+    from app.intake import services as intake
+
+    repo = Path(__file__).resolve().parents[2]
+    sample = repo / "tests" / "data" / "cfpb_tags_sample.csv"
+    mapping = json.loads((repo / "docs" / "mappings" / "cfpb.json").read_text(encoding="utf-8"))
+
+    def run() -> str:
+        job = intake.create_job(sample.name, sample.read_bytes(), user=None)
+        intake.set_mapping(job, mapping, user=None)
+        intake.start_job(job, "skip_bad_rows", user=None)
+        intake.run_to_end(job)
+        assert job.imported_count == 2
+        return db.session.scalar(
+            select(Complaint.reference).where(Complaint.external_id == "3298636")
+        )
+
+    reference = committed(run)
+    body = conforms(
+        client.get(f"/api/v1/complaints/{reference}", headers=auth),
+        "GET",
+        "/api/v1/complaints/{reference}",
+    )
+    assert (body["tags"], body["company_response"]) == ("Servicemember", "Closed with explanation")
+    listed = client.get("/api/v1/complaints?source_system=cfpb&external_id=3298806", headers=auth)
+    (item,) = listed.get_json()["data"]
+    assert (item["tags"], item["company_response"]) == (None, "In progress")

@@ -62,7 +62,16 @@ def live_api(databases) -> Iterator[dict[str, Any]]:
             nonconformity_ids=[nc.id],
             user=lead,
         )
-        _, secret = create_token(name="schemathesis", scopes="read,intake,write")
+        from app.metrics import measured
+
+        measured.create_metric(
+            key="web_visits",
+            label="Web visits",
+            category="marketing",
+            unit="count",
+            better="higher",
+        )
+        _, secret = create_token(name="schemathesis", scopes="read,intake,write,metrics")
         db.session.commit()
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="api-live-server", daemon=True)

@@ -38,7 +38,7 @@ def test_a_token_is_kept_only_as_its_hash(session) -> None:
     ("name", "scopes", "message"),
     [
         ("", "read", "Name the integration"),
-        ("ok", "read,admin", "Unknown scope admin; choose from read, intake, write."),
+        ("ok", "read,admin", "Unknown scope admin; choose from read, intake, write, metrics."),
         ("ok", " , ", "Choose at least one scope."),
     ],
 )

@@ -105,6 +105,20 @@ def seed_site(live_server: LiveServer) -> SiteMap:
             principle_ids=[1],
             user=lead,
         )
+        from app.suppliers import scar as scar_services
+        from app.suppliers import services as supplier_services
+
+        supplier = supplier_services.create_supplier(
+            name=f"Layout supplier{suffix}", contact_email="layout@supplier.example", user=lead
+        )
+        supplier_services.attribute(supplier, "nonconformity", nc.reference, user=lead)
+        scar = scar_services.issue_scar(
+            nc,
+            problem="Parts arrive late.",
+            due_date=utcnow().date(),
+            owner_id=lead.id,
+            user=lead,
+        ).scar
         closed_analysis = (
             db.session.query(RootCauseAnalysis).filter_by(nonconformity_id=story.nc_id).one()
         )
@@ -131,6 +145,13 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 "/tasks",
                 "/import/mappings",
                 "/fmea",
+                "/strategy",
+                "/strategy/assessment",
+                "/strategy/operating-model",
+                "/strategy/metrics",
+                "/strategy/map",
+                "/suppliers",
+                "/suppliers/scars",
             ],
             records=[
                 f"/complaints/{story.complaint}",
@@ -143,6 +164,8 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 f"/capa/{capa.reference}",
                 f"/objectives/{objective.id}",
                 f"/fmea/{fmea.reference}",
+                f"/suppliers/{supplier.id}",
+                f"/suppliers/scars/{scar.reference}",
             ],
             open_records={
                 "complaint": f"/complaints/{complaint.reference}",
@@ -158,6 +181,10 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 "/objectives/new",
                 "/import",
                 f"/fmea/{fmea.reference}/rows/new",
+                "/strategy/assessment/new",
+                "/strategy/departments/new",
+                "/strategy/metrics/new",
+                "/suppliers/new",
             ],
             admin_pages=[
                 "/admin/users",

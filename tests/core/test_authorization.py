@@ -41,6 +41,8 @@ AU = "/audits/{audit}"
 D = "/documents/{document}"
 F = "/fmea/{fmea}"
 FR = F + "/rows/{fmea_row_id}"
+SU = "/suppliers/{supplier_id}"
+SC = "/suppliers/scars/{scar}"
 
 # Each kind of record that takes attachments, with the sample id naming it.
 ATTACHMENT_TARGETS = [
@@ -50,6 +52,7 @@ ATTACHMENT_TARGETS = [
     ("capa", "capa"),
     ("checks", "check_id"),
     ("trainings", "training_id"),
+    ("scars", "scar"),
 ]
 
 # (method, path template, endpoint, expected status by role)
@@ -81,6 +84,52 @@ ROUTES = [
     ("POST", "/goals/{goal_id}/edit", "metrics.goal_edit", RECORD_EDIT_POST),
     ("GET", "/financial-case", "metrics.financial_case", EVERYONE_SIGNED_IN),
     ("GET", "/principle-coverage", "metrics.principle_coverage", EVERYONE_SIGNED_IN),
+    # The strategy workspace: assessment, operating model, metrics, strategy map
+    ("GET", "/strategy", "strategy.workspace", EVERYONE_SIGNED_IN),
+    ("GET", "/strategy/assessment", "strategy.assessment_list", EVERYONE_SIGNED_IN),
+    ("GET", "/strategy/assessment/new", "strategy.assessment_new", RECORD_EDITOR),
+    ("POST", "/strategy/assessment/new", "strategy.assessment_new", RECORD_EDIT_POST),
+    ("GET", "/strategy/assessment/{entry_id}", "strategy.assessment_detail", EVERYONE_SIGNED_IN),
+    ("GET", "/strategy/assessment/{entry_id}/revise", "strategy.assessment_revise", RECORD_EDITOR),
+    (
+        "POST",
+        "/strategy/assessment/{entry_id}/revise",
+        "strategy.assessment_revise",
+        RECORD_EDIT_POST,
+    ),
+    ("GET", "/strategy/operating-model", "strategy.operating_model_page", EVERYONE_SIGNED_IN),
+    ("GET", "/strategy/departments/new", "strategy.department_new", RECORD_EDITOR),
+    ("POST", "/strategy/departments/new", "strategy.department_new", RECORD_EDIT_POST),
+    (
+        "GET",
+        "/strategy/departments/{department_id}/edit",
+        "strategy.department_edit",
+        RECORD_EDITOR,
+    ),
+    (
+        "POST",
+        "/strategy/departments/{department_id}/edit",
+        "strategy.department_edit",
+        RECORD_EDIT_POST,
+    ),
+    ("GET", "/strategy/capabilities/new", "strategy.capability_new", RECORD_EDITOR),
+    ("POST", "/strategy/capabilities/new", "strategy.capability_new", RECORD_EDIT_POST),
+    ("GET", "/strategy/stakeholders/new", "strategy.stakeholder_new", RECORD_EDITOR),
+    ("POST", "/strategy/stakeholders/new", "strategy.stakeholder_new", RECORD_EDIT_POST),
+    ("GET", "/strategy/metrics", "strategy.metric_list", EVERYONE_SIGNED_IN),
+    ("GET", "/strategy/metrics/new", "strategy.metric_new", RECORD_EDITOR),
+    ("POST", "/strategy/metrics/new", "strategy.metric_new", RECORD_EDIT_POST),
+    ("GET", "/strategy/metrics/{metric}", "strategy.metric_detail", EVERYONE_SIGNED_IN),
+    ("POST", "/strategy/metrics/{metric}/values", "strategy.metric_value_new", RECORD_EDIT_POST),
+    ("POST", "/strategy/metrics/{metric}/import", "strategy.metric_import", RECORD_EDIT_POST),
+    ("GET", "/strategy/map", "strategy.map_page", EVERYONE_SIGNED_IN),
+    ("GET", "/strategy/map.pdf", "strategy.map_pdf", AUDIT_READERS),
+    (
+        "POST",
+        "/strategy/initiatives/{initiative_id}/capas",
+        "strategy.initiative_link_capa",
+        RECORD_EDIT_DONE,
+    ),
     ("GET", "/admin/users", "accounts.user_list", ADMIN_ONLY),
     ("GET", "/admin/users/new", "accounts.user_new", ADMIN_ONLY),
     ("POST", "/admin/users/new", "accounts.user_new", statuses(LOGIN, 422, 403, 403, 403)),
@@ -335,6 +384,7 @@ ROUTES = [
     ("POST", "/api/v1" + C + "/recovery-actions", "api.add_recovery_action", TOKEN_ONLY),
     ("POST", "/api/v1" + C + "/satisfaction", "api.record_satisfaction", TOKEN_ONLY),
     ("PUT", "/api/v1/customers/C-1", "api.put_customer", TOKEN_ONLY),
+    ("POST", "/api/v1/metrics/authz_metric/values", "api.post_metric_value", TOKEN_ONLY),
     ("GET", "/api/v1/customers/C-1", "api.get_customer", TOKEN_ONLY),
     ("GET", "/api/v1/nonconformities", "api.list_nonconformities", TOKEN_ONLY),
     ("GET", "/api/v1" + N, "api.get_nonconformity", TOKEN_ONLY),
@@ -489,6 +539,29 @@ ROUTES = [
     ("GET", F + "/import", "fmea.fmea_import", RECORD_EDITOR),
     ("POST", F + "/import", "fmea.fmea_import", RECORD_EDIT_POST),
     ("GET", F + "/worksheet.pdf", "fmea.fmea_pdf", AUDIT_READERS),
+    # Suppliers and SCARs (issue 13): everyone reads; quality leads keep the register and work
+    # the SCARs.
+    ("GET", "/suppliers", "suppliers.supplier_list", EVERYONE_READS),
+    ("GET", "/suppliers/new", "suppliers.supplier_new", RECORD_EDITOR),
+    ("POST", "/suppliers/new", "suppliers.supplier_new", RECORD_EDIT_POST),
+    ("GET", SU, "suppliers.supplier_detail", EVERYONE_READS),
+    ("GET", SU + "/edit", "suppliers.supplier_edit", RECORD_EDITOR),
+    ("POST", SU + "/edit", "suppliers.supplier_edit", RECORD_EDIT_POST),
+    ("POST", SU + "/status", "suppliers.supplier_status", RECORD_EDIT_POST),
+    ("POST", SU + "/attributions", "suppliers.attribution_add", RECORD_EDIT_POST),
+    ("POST", SU + "/attributions/remove", "suppliers.attribution_remove", RECORD_EDIT_POST),
+    ("GET", SU + "/scars/new", "suppliers.scar_new", RECORD_EDITOR),
+    ("POST", SU + "/scars/new", "suppliers.scar_new", RECORD_EDIT_POST),
+    ("GET", "/suppliers/scars", "suppliers.scar_list", EVERYONE_READS),
+    ("GET", SC, "suppliers.scar_detail", EVERYONE_READS),
+    ("POST", SC + "/review", "suppliers.scar_review", RECORD_EDIT_POST),
+    ("POST", SC + "/link", "suppliers.scar_link", RECORD_EDIT_POST),
+    ("POST", SC + "/cancel", "suppliers.scar_cancel", RECORD_EDIT_POST),
+    # The supplier's response page needs no account: an unknown token is 404 for everyone, and a
+    # working one opens the form (an empty POST comes back with its errors).
+    ("GET", "/supplier-response/not-a-token", "supplier_response.respond", statuses(*[404] * 5)),
+    ("GET", "/supplier-response/{scar_token}", "supplier_response.respond", statuses(*[200] * 5)),
+    ("POST", "/supplier-response/{scar_token}", "supplier_response.respond", statuses(*[422] * 5)),
 ]
 
 
@@ -638,6 +711,26 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             owner_id=lead.id,
         )
 
+        from app.metrics import measured
+        from app.strategy import assessment as strategy_assessment
+        from app.strategy import operating_model
+
+        entry = strategy_assessment.record_entry(
+            kind="business_need",
+            title="Authz need",
+            statement="Customers want answers within a day.",
+            impact="high",
+            user=db.session.merge(lead),
+        )
+        department = operating_model.create_department(name="Authz department")
+        measured.create_metric(
+            key="authz_metric",
+            label="Authz metric",
+            category="sales",
+            unit="money",
+            better="higher",
+        )
+
         from app.api.tokens import create_token
 
         token, _ = create_token(name="Authz integration", scopes="read")
@@ -735,10 +828,27 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
         fmea_services.approve_revision(
             fmea, lead, TEST_PASSWORD, change_note="Authz", expected_version=fmea.version
         )
+        from app.suppliers import scar as scar_services
+        from app.suppliers import services as supplier_services
+
+        supplier = supplier_services.create_supplier(
+            name="Authz supplier", contact_email="authz-supplier@example.com", user=lead
+        )
+        supplier_services.attribute(supplier, "nonconformity", nc.reference, user=lead)
+        issued = scar_services.issue_scar(
+            nc,
+            problem="Parcels arrive late.",
+            due_date=capa_services.today_utc() + timedelta(days=14),
+            owner_id=lead.id,
+            user=lead,
+        )
         db.session.commit()
         return {
             "fmea": fmea.reference,
             "fmea_row_id": fmea_row.id,
+            "supplier_id": supplier.id,
+            "scar": issued.scar.reference,
+            "scar_token": issued.token,
             "review": review.reference,
             "output_id": review_action.id,
             "audit": audit.reference,
@@ -754,6 +864,9 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             "objective_id": objective.id,
             "goal_id": goal.id,
             "initiative_id": initiative.id,
+            "entry_id": entry.id,
+            "department_id": department.id,
+            "metric": "authz_metric",
             "token_id": token.id,
             "user_id": user.id,
             "site_id": site.id,

@@ -10,6 +10,7 @@ from app.complaints.models import Complaint
 from app.core.audit import verify_chain
 from app.core.references import next_reference
 from app.extensions import db
+from app.intake.models import ImportMapping
 from app.nonconformities.models import Nonconformity, complaint_nonconformity
 from app.organisation.models import Site
 
@@ -24,8 +25,13 @@ def test_seed_demo_builds_the_linked_loop_and_keeps_the_trail_intact(databases):
     result = runner.invoke(args=["seed-demo", "--complaints", "1500"])
     assert result.exit_code == 0, result.output
     assert "Seeded 1500 complaints" in result.output
+    assert "4 saved import mappings" in result.output
     with app.app_context():
         assert count(Complaint) == 1500
+        # The ready-made mappings of docs/mappings/, offered by the import wizard.
+        names = set(db.session.scalars(select(ImportMapping.name)))
+        assert "Airline complaints on Twitter (US airline sentiment export)" in names
+        assert len(names) == 4
         assert count(Nonconformity) >= 12
         assert count(Capa) >= 1
         assert db.session.scalar(select(func.count()).select_from(complaint_nonconformity)) > 0

@@ -61,3 +61,29 @@ def test_the_cli_imports_reports_and_refuses_bad_input(databases, tmp_path) -> N
     )
     assert servicenow.exit_code == 0, servicenow.output
     assert "Imported 890 complaints; 0 duplicates skipped; 0 rows rejected." in servicenow.output
+
+
+def test_the_cli_names_ids_whose_rows_disagree(databases, tmp_path) -> None:
+    """The ServiceNow log mapped without grouping: its incidents' rows share the number."""
+    app = databases.new_migrated_app()
+    mapping = json.loads(SERVICENOW_MAPPING.read_text(encoding="utf-8"))
+    mapping.pop("group_by")
+    ungrouped = tmp_path / "ungrouped.json"
+    ungrouped.write_text(json.dumps(mapping), encoding="utf-8")
+    result = app.test_cli_runner().invoke(
+        args=[
+            "import",
+            "complaints",
+            str(SERVICENOW),
+            "--mapping",
+            str(ungrouped),
+            "--skip-bad-rows",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "external ids are on several rows that disagree." in result.output
+    first = next(line for line in result.output.splitlines() if line.startswith("  id INC"))
+    assert " on rows 2, " in first and "that differ in" in first and "incident_state" in first
+    assert _complaints(app) == 890 - sum(
+        1 for line in result.output.splitlines() if line.startswith("  rejected row")
+    )

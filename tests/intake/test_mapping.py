@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, datetime
 
 import pytest
@@ -13,7 +14,9 @@ from app.intake.mapping import (
     detect_date_formats,
     parse_datetime,
     parse_mapping,
+    suggest_fields,
 )
+from tests.intake.conftest import REPO
 
 BASE = {"fields": {"title": "T", "channel": {"value": "phone"}, "severity": {"value": "low"}}}
 
@@ -75,8 +78,8 @@ def test_value_maps_ignore_case_and_unmapped_values_are_refused_by_name() -> Non
     reader = RowReader(mapping)
     assert reader.read(2, {"T": "x", "C": " customer care CALL "}).text["channel"] == "phone"
     assert reader.read(3, {"T": "x", "C": "E-mail"}).text["channel"] == "email"
-    with pytest.raises(RowError, match=r"Channel “Fax” is not known; map it to one of phone"):
-        reader.read(4, {"T": "x", "C": "Fax"})
+    with pytest.raises(RowError, match=r"Channel “Pigeon” is not known; map it to one of phone"):
+        reader.read(4, {"T": "x", "C": "Pigeon"})
 
 
 @pytest.mark.parametrize(
@@ -92,19 +95,22 @@ def test_value_maps_ignore_case_and_unmapped_values_are_refused_by_name() -> Non
         (
             {
                 **BASE,
-                "fields": {**BASE["fields"], "channel": {"column": "T", "values": {"a": "fax"}}},
+                "fields": {**BASE["fields"], "channel": {"column": "T", "values": {"a": "pigeon"}}},
             },
             ["T"],
-            "“a” maps to “fax”",
+            "“a” maps to “pigeon”",
         ),
         ({**BASE, "timezone": "Mars/Base"}, ["T"], "unknown time zone"),
+        ({**BASE, "filter": {"column": "T"}}, ["T"], "needs exactly one of equals, in, not_in"),
+        ({**BASE, "filter": {"column": "T", "in": []}}, ["T"], "needs values to compare with"),
+        ({**BASE, "filter": {"column": "Mood", "equals": "negative"}}, ["T"], "no column “Mood”"),
         (
             {
                 **BASE,
-                "fields": {**BASE["fields"], "category": {"column": "T", "if_missing": "create"}},
+                "fields": {**BASE["fields"], "title": {"column": "T", "if_missing": "create"}},
             },
             ["T"],
-            "only customers can be created",
+            "“if_missing” applies to customer, process and category",
         ),
         ({**BASE, "fields": {**BASE["fields"], "colour": "T"}}, ["T"], "unknown field(s) colour"),
     ],
@@ -115,3 +121,51 @@ def test_a_mapping_that_cannot_work_is_refused_with_the_reason(
     with pytest.raises(ServiceError) as refused:
         parse_mapping(definition, columns)
     assert message in refused.value.message
+
+
+def test_the_guesses_read_whole_words_of_the_real_export_headers() -> None:
+    """The consumer-finance export's header: "id" inside "provided" is no id, the narrative is the
+    description (not the title, though it says "complaint"), and "State" is the region."""
+    with (REPO / "tests" / "data" / "cfpb_outcomes_sample.csv").open(encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    guess = suggest_fields(header)
+    assert guess["external_id"] == "Complaint ID"
+    assert "Consumer consent provided?" not in guess.values()
+    assert guess["description"] == "Consumer complaint narrative"
+    assert guess["title"] == "Issue"
+    assert guess["region"] == "State" and "status" not in guess
+    assert guess["tags"] == "Tags"
+    assert guess["company_response"] == "Company response to consumer"
+    assert guess["channel"] == "Submitted via"
+    assert guess["received_at"] == "Date received"
+
+
+def test_a_state_column_is_never_the_status() -> None:
+    assert "status" not in suggest_fields(["Subject", "State", "Opened"])
+    assert suggest_fields(["Subject", "State", "Status"])["status"] == "Status"
+    assert suggest_fields(["number", "incident_state"])["status"] == "incident_state"
+    # Letters inside a word are not a hint: "valid" has no "id", "paid" neither.
+    assert "external_id" not in suggest_fields(["Subject", "valid", "Paid amount"])
+    assert suggest_fields(["caller_id", "ticket_id"])["external_id"] == "ticket_id"
+
+
+def test_a_time_with_its_own_offset_is_read_as_given() -> None:
+    """The airline export's "2015-02-24 11:35:52 -0800": the offset wins over the mapping's zone."""
+    formats = ["%Y-%m-%d %H:%M:%S %z"]
+    moment = parse_datetime("2015-02-24 11:35:52 -0800", formats, None)
+    assert moment == datetime(2015, 2, 24, 19, 35, 52, tzinfo=UTC)
+
+
+def test_a_row_filter_keeps_rows_ignoring_case_and_spaces() -> None:
+    mapping = parse_mapping(
+        {**BASE, "null_values": ["?"], "filter": {"column": "Mood", "in": ["negative", "angry"]}},
+        ["T", "Mood"],
+    )
+    assert mapping.keeps({"Mood": " Negative "}) and mapping.keeps({"Mood": "ANGRY"})
+    assert not mapping.keeps({"Mood": "neutral"}) and not mapping.keeps({"Mood": "?"})
+    assert mapping.filters[0].describe() == "Mood is one of “negative”, “angry”"
+    assert parse_mapping(mapping.as_json(), ["T", "Mood"]).filters == mapping.filters
+    empty_only = parse_mapping(
+        {**BASE, "filter": {"column": "Mood", "not_in": [""]}}, ["T", "Mood"]
+    )
+    assert empty_only.keeps({"Mood": "x"}) and not empty_only.keeps({"Mood": "  "})

@@ -54,7 +54,7 @@ def test_the_consumer_finance_outcomes_arrive_field_by_field(session, run_import
     citibank = got["480488"]
     assert citibank.title == "Loan modification,collection,foreclosure"
     assert citibank.received_at == datetime(2013, 7, 29, tzinfo=UTC)
-    assert citibank.channel is Channel.LETTER  # Referral
+    assert citibank.channel is Channel.REFERRAL  # "Submitted via" Referral
     assert citibank.status is ComplaintStatus.CLOSED
     assert got["3486776"].status is ComplaintStatus.INVESTIGATING
     assert got["468882"].received_at == datetime(2013, 7, 29, tzinfo=UTC)  # 07/29/2013

@@ -366,3 +366,21 @@ def test_rename_and_delete_post_with_the_pages_csrf_tokens(databases) -> None:
     deleted = client.post(f"/import/mappings/{mapping_id}/delete", data=delete_fields)
     assert deleted.headers["Location"].endswith("/import/mappings")
     assert client.get(f"/import/mappings/{mapping_id}").status_code == 404
+
+
+def test_a_saved_mapping_page_shows_its_row_filter(client, login, committed) -> None:
+    airline = services.__file__.rsplit("/app/", 1)[0] + "/docs/mappings/airline_tweets.json"
+    with open(airline, encoding="utf-8") as handle:
+        definition = json.load(handle)
+    record = committed(services.save_mapping, "Airline tweets", definition, user=None)
+    login("quality_lead")
+    page = client.get(f"/import/mappings/{record.id}").get_data(as_text=True)
+    shown = page.split('data-testid="row-filter"')[1].split("</dd>")[0]
+    assert "only where airline_sentiment is “negative”" in shown
+    fields = page.split('data-testid="mapping-fields"')[1].split("</table>")[0]
+    assert (
+        fields.count("when no record has that name: create it") == 3
+    )  # customer, process, category
+    plain = committed(services.save_mapping, "Plain", {**definition, "filter": []}, user=None)
+    other = client.get(f"/import/mappings/{plain.id}").get_data(as_text=True)
+    assert 'data-testid="row-filter">every row<' in other

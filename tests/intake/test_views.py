@@ -218,7 +218,10 @@ def test_a_started_import_runs_as_a_background_task_while_the_page_watches(
 
     status = client.get(f"/tasks/{task_id}/status").get_json()
     assert status["status"] == "done"
-    assert status["message"] == "Imported 2,223 complaints; 0 duplicates skipped; 1 row rejected."
+    assert status["message"] == (
+        "Imported 2,223 complaints; 0 duplicates skipped; 1 row rejected. 1,860 with a response "
+        "or resolution time the file does not give: kept unknown, out of the duration KPIs."
+    )
     result = client.get(f"/import/{job_id}").get_data(as_text=True)
     assert "Imported 2,223 complaints; 0 duplicates skipped; 1 row rejected." in result
     assert 'id="task-progress"' not in result
@@ -240,3 +243,96 @@ def test_the_wizard_guesses_the_consumer_finance_outcome_columns(client, login) 
         assert f'<option selected value="{column}">' in select or (
             f'value="{column}" selected' in select
         ), (field, select[:400])
+
+
+def test_the_mapping_page_filters_rows_and_creates_categories(client, login) -> None:
+    """The real airline tweets through the page's own fields: only negative rows, the negative
+    reason as a category created on import; the preview lists what will be created."""
+    airline = COMCAST.parent / "airline_tweets_sample.csv"
+    login("quality_lead")
+    job_id = _job_id(_upload(client, "tweets.csv", airline.read_bytes()))
+    page = client.get(f"/import/{job_id}/mapping").get_data(as_text=True)
+    assert 'name="filter-column"' in page and 'name="category-if-missing"' in page
+    assert '<option value="create">unknown category: create it</option>' in page
+
+    mapped = client.post(
+        f"/import/{job_id}/mapping",
+        data={
+            "column-external_id": "tweet_id",
+            "column-title": "negativereason",
+            "columns-description": ["text"],
+            "column-received_at": "tweet_created",
+            "fixed-channel": "social_media",
+            "fixed-severity": "medium",
+            "column-category": "negativereason",
+            "category-if-missing": "create",
+            "source_system": "twitter-airline",
+            "date_formats": ["%Y-%m-%d %H:%M:%S %z"],
+            "filter-column": "airline_sentiment",
+            "filter-operator": "in",
+            "filter-values": "Negative\n",
+        },
+    )
+    assert mapped.status_code == 302, mapped.get_data(as_text=True)
+    preview = client.get(f"/import/{job_id}/preview").get_data(as_text=True)
+    assert "2 complaints from 5 rows" in preview
+    assert "3 rows are left out by the row filter (airline_sentiment is “Negative”)" in preview
+    created = preview.split('data-testid="create-category"')[1].split("</details>")[0]
+    assert "2 categories" in created and "Bad Flight" in created and "Can&#39;t Tell" in created
+    assert "2015-02-24 19:15" in preview  # 11:15:36 -0800 in UTC
+
+    client.post(f"/import/{job_id}/preview", data={"mode": "skip_bad_rows"})
+    for _ in range(5):
+        if client.post(f"/import/{job_id}/step").get_json()["finished"]:
+            break
+    result = client.get(f"/import/{job_id}").get_data(as_text=True)
+    assert "Imported 2 complaints; 0 duplicates skipped; 0 rows rejected." in result
+    assert "Left out by the row filter" in result
+    assert 'data-testid="unknown-times">0<' in result
+
+    again = _job_id(_upload(client, "tweets.csv", airline.read_bytes()))
+    client.post(
+        f"/import/{again}/mapping",
+        data={
+            "mapping_json": json.dumps(
+                {
+                    "source_system": "twitter-airline",
+                    "fields": {
+                        "external_id": "tweet_id",
+                        "title": "negativereason",
+                        "channel": {"value": "social_media"},
+                        "severity": {"value": "medium"},
+                        "category": "negativereason",
+                    },
+                    "filter": {"column": "airline_sentiment", "equals": "negative"},
+                }
+            )
+        },
+    )
+    repeat = client.get(f"/import/{again}/preview").get_data(as_text=True)
+    assert repeat.count("duplicate, skipped") == 2 and "Rejected" not in repeat
+    assert "570301031407624196" in repeat and 'data-testid="planned-creations"' not in repeat
+
+
+def test_the_job_page_counts_unknown_times_and_names_disagreeing_ids(client, login) -> None:
+    login("quality_lead")
+    text = COMCAST.read_text(encoding="utf-8").splitlines()
+    header, first = text[0], text[1]
+    changed = first.replace("Solved", "Closed") if "Solved" in first else first + "x"
+    assert changed != first
+    content = "\n".join([header, first, changed, ""]).encode()
+    job_id = _job_id(_upload(client, "conflict.csv", content))
+    client.post(
+        f"/import/{job_id}/mapping", data={"mapping_json": json.dumps(mapping_of(COMCAST_MAPPING))}
+    )
+    preview = client.get(f"/import/{job_id}/preview").get_data(as_text=True)
+    assert "1 external id is on several rows that disagree." in preview
+    assert "250635: rows 2, 3 differ in" in preview
+    client.post(f"/import/{job_id}/preview", data={"mode": "skip_bad_rows"})
+    for _ in range(5):
+        if client.post(f"/import/{job_id}/step").get_json()["finished"]:
+            break
+    result = client.get(f"/import/{job_id}").get_data(as_text=True)
+    assert "Imported 1 complaints; 1 duplicates skipped; 0 rows rejected." in result
+    assert 'data-testid="unknown-times">1 <' in result
+    assert "250635: rows 2, 3 differ in" in result

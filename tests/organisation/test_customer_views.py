@@ -160,6 +160,8 @@ def test_edit_customer_saves_shows_on_the_list_and_lands_in_the_audit_trail(
     assert update.changes_dict == {
         "active": [True, False],
         "annual_value": ["1200.00", "1500.25"],
+        # Made inactive: the day the customer left is recorded (churn and retention).
+        "left_on": [None, utcnow().date().isoformat()],
         "segment": ["enterprise", "public_sector"],
     }
     history = page_text(client.get(f"/customers/{customer.id}"))

@@ -1,7 +1,7 @@
 """process FMEA: worksheets, rows, preventive actions (CAPA links), approved revisions
 
 Revision ID: 88f540c651f8
-Revises: a7d3f1c9e2b4
+Revises: 7a7ecd787b4a
 Create Date: 2026-12-03 18:48:51.475177+00:00
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = "88f540c651f8"
-down_revision = "a7d3f1c9e2b4"
+down_revision = "7a7ecd787b4a"
 branch_labels = None
 depends_on = None
 
