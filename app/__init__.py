@@ -75,6 +75,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.capa.views import blueprint as capa
     from app.complaints.views import blueprint as complaints
     from app.documents.views import blueprint as documents
+    from app.fmea.views import blueprint as fmea
     from app.intake.views import blueprint as intake
     from app.metrics.views import blueprint as metrics
     from app.nonconformities.views import blueprint as nonconformities
@@ -112,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
         tasks,
         attachments,
         documents,
+        fmea,
     ):
         app.register_blueprint(blueprint)
 

@@ -246,6 +246,9 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
 
     documents, approver = seed_demo_documents()
     credentials.extend(approver)
+    from app.demo.fmea import seed_demo_fmeas
+
+    fmeas = seed_demo_fmeas()
     from app.demo.strategy import seed_demo_strategy
 
     strategy = seed_demo_strategy()
@@ -266,7 +269,8 @@ def seed_demo(complaint_count: int, append: bool, if_empty: bool) -> None:
         f"{goals} metric goals, {audit_result.audits} internal audits "
         f"({audit_result.findings} findings), {audit_result.reviews} management reviews, "
         f"{documents} controlled documents, {mappings} saved import mappings, "
-        f"{supplier_result.suppliers} suppliers ({supplier_result.scars} SCARs) in {elapsed:.1f} s."
+        f"{supplier_result.suppliers} suppliers ({supplier_result.scars} SCARs), {fmeas} process "
+        f"FMEAs in {elapsed:.1f} s."
     )
     if strategy.departments:
         click.echo(

@@ -22,6 +22,7 @@ from app.core.files import StoredFile, StoredFileChunk
 from app.core.references import ReferenceCounter
 from app.core.signatures import Signature
 from app.documents.models import ControlledDocument, DocumentRevision, ReadAcknowledgement
+from app.fmea.models import Fmea, FmeaAction, FmeaRevision, FmeaRow
 from app.intake.models import ImportJob, ImportMapping, ImportRejection
 from app.metrics.models import Initiative, MeasuredMetric, MetricGoal, MetricValue, Objective
 from app.nonconformities.models import Nonconformity
@@ -77,6 +78,10 @@ __all__ = [
     "EffectivenessCheck",
     "EightDSection",
     "Finding",
+    "Fmea",
+    "FmeaAction",
+    "FmeaRevision",
+    "FmeaRow",
     "IdempotencyRecord",
     "ImportJob",
     "ImportMapping",

@@ -97,6 +97,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Audits", "audits.programme", Permission.RECORDS_VIEW, ("audits.",)),
     NavItem("Reviews", "reviews.review_list", Permission.RECORDS_VIEW, ("reviews.",)),
     NavItem("Documents", "documents.document_list", Permission.RECORDS_VIEW, ("documents.",)),
+    NavItem("FMEA", "fmea.fmea_list", Permission.RECORDS_VIEW, ("fmea.",)),
     NavItem("Suppliers", "suppliers.supplier_list", Permission.RECORDS_VIEW, ("suppliers.",)),
     NavItem("Import", "intake.upload", Permission.RECORDS_IMPORT, ("intake.",)),
     NavItem(

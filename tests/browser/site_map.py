@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from app.complaints import services as complaint_services
 from app.core.db import utcnow
 from app.extensions import db
+from app.fmea import services as fmea_services
 from app.metrics import objectives
 from app.nonconformities import services as nc_services
 from app.organisation.models import Category, Process
@@ -77,6 +79,32 @@ def seed_site(live_server: LiveServer) -> SiteMap:
             owner_id=lead.id,
             principle_ids=[1],
         )
+        fmea = fmea_services.create_fmea(
+            title=f"Visit booking PFMEA{suffix}", process_id=process.id, user=lead
+        )
+        fmea_row = fmea_services.add_row(
+            fmea,
+            values={
+                "process_step": "Book the visit",
+                "failure_mode": "Visit booked on a day the customer did not agree",
+                "effect": "Customer waits in; second visit",
+                "cause": "Date typed by hand",
+                "severity": 6,
+                "occurrence": 2,
+                "detection": 7,
+                "recommended_action": "Confirm every visit by text message",
+            },
+            category_ids=[category.id],
+            user=lead,
+        )
+        fmea_services.raise_preventive_capa(
+            fmea_row,
+            title="Confirm visits by text",
+            owner_id=lead.id,
+            due_date=utcnow().date() + timedelta(days=30),
+            principle_ids=[1],
+            user=lead,
+        )
         from app.suppliers import scar as scar_services
         from app.suppliers import services as supplier_services
 
@@ -116,6 +144,7 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 "/notifications",
                 "/tasks",
                 "/import/mappings",
+                "/fmea",
                 "/strategy",
                 "/strategy/assessment",
                 "/strategy/operating-model",
@@ -134,6 +163,7 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 f"/nonconformities/{nc.reference}/analyses/{analysis.id}",
                 f"/capa/{capa.reference}",
                 f"/objectives/{objective.id}",
+                f"/fmea/{fmea.reference}",
                 f"/suppliers/{supplier.id}",
                 f"/suppliers/scars/{scar.reference}",
             ],
@@ -150,6 +180,7 @@ def seed_site(live_server: LiveServer) -> SiteMap:
                 "/categories/new",
                 "/objectives/new",
                 "/import",
+                f"/fmea/{fmea.reference}/rows/new",
                 "/strategy/assessment/new",
                 "/strategy/departments/new",
                 "/strategy/metrics/new",

@@ -39,6 +39,8 @@ A = N + "/analyses/{analysis_id}"
 K = "/capa/{capa}"
 AU = "/audits/{audit}"
 D = "/documents/{document}"
+F = "/fmea/{fmea}"
+FR = F + "/rows/{fmea_row_id}"
 SU = "/suppliers/{supplier_id}"
 SC = "/suppliers/scars/{scar}"
 
@@ -514,6 +516,29 @@ ROUTES = [
         "documents.revision_acknowledge",
         statuses(LOGIN, 302, 302, 302, 302),
     ),
+    # Process FMEA (issue 13): everyone reads; quality leads maintain and approve (signing);
+    # the XLSX and PDF exports follow the export permission. The sample row has no CAPA.
+    ("GET", "/fmea", "fmea.fmea_list", EVERYONE_READS),
+    ("GET", "/fmea/new", "fmea.fmea_new", RECORD_EDITOR),
+    ("POST", "/fmea/new", "fmea.fmea_new", RECORD_EDIT_POST),
+    ("GET", F, "fmea.fmea_detail", EVERYONE_READS),
+    ("GET", F + "/edit", "fmea.fmea_edit", RECORD_EDITOR),
+    ("POST", F + "/edit", "fmea.fmea_edit", RECORD_EDIT_POST),
+    ("GET", F + "/rows/new", "fmea.row_new", RECORD_EDITOR),
+    ("POST", F + "/rows/new", "fmea.row_new", RECORD_EDIT_POST),
+    ("GET", FR + "/edit", "fmea.row_edit", RECORD_EDITOR),
+    ("POST", FR + "/edit", "fmea.row_edit", RECORD_EDIT_POST),
+    ("POST", FR + "/delete", "fmea.row_delete", RECORD_EDIT_POST),
+    ("GET", FR + "/capa", "fmea.row_capa", RECORD_EDITOR),
+    ("POST", FR + "/capa", "fmea.row_capa", RECORD_EDIT_POST),
+    ("GET", FR + "/revised", "fmea.row_revised", RECORD_EDITOR),
+    ("POST", FR + "/revised", "fmea.row_revised", RECORD_EDIT_POST),
+    ("POST", F + "/approve", "fmea.fmea_approve", RECORD_EDIT_POST),
+    ("GET", F + "/revisions/1", "fmea.revision_detail", EVERYONE_READS),
+    ("GET", F + "/export.xlsx", "fmea.fmea_export", AUDIT_READERS),
+    ("GET", F + "/import", "fmea.fmea_import", RECORD_EDITOR),
+    ("POST", F + "/import", "fmea.fmea_import", RECORD_EDIT_POST),
+    ("GET", F + "/worksheet.pdf", "fmea.fmea_pdf", AUDIT_READERS),
     # Suppliers and SCARs (issue 13): everyone reads; quality leads keep the register and work
     # the SCARs.
     ("GET", "/suppliers", "suppliers.supplier_list", EVERYONE_READS),
@@ -787,6 +812,22 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
             body_markdown="Do it right.",
             user=lead,
         )
+        from app.fmea import services as fmea_services
+
+        fmea = fmea_services.create_fmea(title="Authz FMEA", process_id=process.id, user=lead)
+        fmea_row = fmea_services.add_row(
+            fmea,
+            values={
+                "failure_mode": "Authz failure",
+                "severity": 5,
+                "occurrence": 4,
+                "detection": 3,
+            },
+            user=lead,
+        )
+        fmea_services.approve_revision(
+            fmea, lead, TEST_PASSWORD, change_note="Authz", expected_version=fmea.version
+        )
         from app.suppliers import scar as scar_services
         from app.suppliers import services as supplier_services
 
@@ -803,6 +844,8 @@ def sample_ids(app: Flask, make_user, db_connection) -> dict[str, object]:
         )
         db.session.commit()
         return {
+            "fmea": fmea.reference,
+            "fmea_row_id": fmea_row.id,
             "supplier_id": supplier.id,
             "scar": issued.scar.reference,
             "scar_token": issued.token,

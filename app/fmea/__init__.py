@@ -1,0 +1,1 @@
+"""Process FMEA: failure modes ranked by AIAG-VDA action priority, learning from failures."""
