@@ -2,9 +2,10 @@
 
 Source: AIAG & VDA FMEA Handbook, 1st edition (2019), "Action Priority (AP) for DFMEA and PFMEA"
 (the same table serves both). The handbook prints it as rows of severity band × occurrence band,
-each with four detection bands; the rows below are transcribed in the handbook's order and were
-checked cell by cell against the public restatement at https://fmearatings.com/aiag-vda-fmea-tables
-(tests/fmea/test_action_priority.py checks every band boundary against them).
+each with four detection bands; the rows below follow the handbook's order. They were transcribed
+from the handbook's table as it is widely restated and cross-checked cell by cell against an
+independent restatement in public code; check them against a licensed copy of the handbook when
+one is at hand (tests/fmea/test_action_priority.py pins every band boundary).
 
 Bands: severity 9–10, 7–8, 4–6, 2–3, 1; occurrence 8–10, 6–7, 4–5, 2–3, 1; detection 7–10, 5–6,
 2–4, 1. Reading: H = high (the team must act or justify in writing why the current controls
