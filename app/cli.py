@@ -290,9 +290,10 @@ def register_cli(app: Flask) -> None:
     from app.audit import cli as audit_commands  # adds its commands to audit_cli
     from app.backups.cli import backup_cli
     from app.intake.cli import import_cli
+    from app.metrics.cli import metrics_cli
     from app.scheduler.cli import scheduler_cli
 
-    for group in (db_cli, users_cli, audit_cli, import_cli, scheduler_cli, tokens_cli):
+    for group in (db_cli, users_cli, audit_cli, import_cli, scheduler_cli, tokens_cli, metrics_cli):
         app.cli.add_command(group)
     app.cli.add_command(backup_cli)
     assert audit_commands.audit_cli is audit_cli

@@ -25,6 +25,7 @@ from app.documents.models import ControlledDocument, DocumentRevision, ReadAckno
 from app.fmea.models import Fmea, FmeaAction, FmeaRevision, FmeaRow
 from app.intake.models import ImportJob, ImportMapping, ImportRejection
 from app.metrics.models import Initiative, MeasuredMetric, MetricGoal, MetricValue, Objective
+from app.metrics.rollup import ComplaintDayRollup, RecoveryCostDayRollup
 from app.nonconformities.models import Nonconformity
 from app.notifications.models import Notification
 from app.organisation.models import Category, Customer, Process, Site, TQMPrinciple
@@ -70,6 +71,7 @@ __all__ = [
     "Clause",
     "Complaint",
     "ComplaintAttribution",
+    "ComplaintDayRollup",
     "ControlledDocument",
     "Customer",
     "DataVersion",
@@ -101,6 +103,7 @@ __all__ = [
     "Process",
     "ReadAcknowledgement",
     "RecoveryAction",
+    "RecoveryCostDayRollup",
     "RecoveryOwnership",
     "RecurrenceSignal",
     "ReferenceCounter",

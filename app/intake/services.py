@@ -83,6 +83,7 @@ from app.intake.rows import (
     id_conflicts,
     source_rows,
 )
+from app.metrics import rollup
 
 TAGS_MAX_LENGTH = 500  # complaint.tags
 COMPANY_RESPONSE_MAX_LENGTH = 200  # complaint.company_response
@@ -587,6 +588,8 @@ def _insert_complaints(job: ImportJob, rows: list[dict[str, Any]]) -> None:
         row["id"] = id_of[reference]
     with audit_reason(f"Imported from {job.filename} (import {job.id})"):
         bulk_create_events(db.session.connection(), Complaint, rows)
+    # The insert bypassed the ORM, so it counts itself into the dashboard's rollups.
+    rollup.add_complaints(db.session.connection(), [row["id"] for row in rows])
 
 
 _COMPLAINT_COLUMNS = [column.key for column in Complaint.__table__.columns if column.key != "id"]

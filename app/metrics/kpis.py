@@ -38,9 +38,10 @@ from app.capa.models import (
 )
 from app.capa.services import overdue_clause
 from app.complaints.models import Complaint, RecoveryAction, RetentionStatus
-from app.complaints.services import RESOLVED_STATUSES
 from app.core.db import UTCDateTime, utcnow
 from app.extensions import db
+from app.metrics import rollup
+from app.metrics.rollup import not_recovered, recovered, resolved
 from app.metrics.sql import days_between, utc_date, utc_day
 from app.nonconformities.models import Nonconformity
 from app.organisation.models import Process
@@ -49,8 +50,6 @@ from app.rca.models import RootCause, RootCauseAnalysis
 # After a CAPA is verified effective, a new complaint or nonconformity with the same process and
 # category within this many days counts as a recurrence.
 RECURRENCE_WINDOW_DAYS = 90
-# A complaint counts as recovered when it was resolved and the customer rated it at least this.
-RECOVERED_MIN_CSAT = 4
 AGEING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
     ("0–30 days", 0, 30),
     ("31–60 days", 31, 60),
@@ -220,37 +219,16 @@ class ComplaintFigures:
         return _ratio(stayed, stayed + left)
 
 
-# Resolved means resolved or closed: the workflow sets the resolution time exactly then (and
-# clears it on reopening), but an imported complaint may be resolved at a time its source does not
-# give, so the status says it (the covering index holds the status).
-def resolved() -> ColumnElement[bool]:
-    return Complaint.status.in_(sorted(RESOLVED_STATUSES))
-
-
-def recovered() -> ColumnElement[bool]:
-    return and_(resolved(), Complaint.csat_score >= RECOVERED_MIN_CSAT)
-
-
-def not_recovered() -> ColumnElement[bool]:
-    """Unresolved, rated below RECOVERED_MIN_CSAT, or, where no CSAT exists, disputed by the
-    customer (the source system's dispute outcome; docs/metrics.md)."""
-    return or_(
-        ~resolved(),
-        Complaint.csat_score < RECOVERED_MIN_CSAT,
-        and_(Complaint.csat_score.is_(None), Complaint.disputed.is_(True)),
-    )
-
-
 def count_when(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def complaint_figures(scope: Scope) -> ComplaintFigures:
-    """Volume, response and resolution times, FCR, escalation, CSAT and retention for the
-    complaints received in the scope: one aggregate query, then two small queries per duration
-    for its percentiles (see `percentiles`). Durations are the stored whole seconds
-    (`first_response_seconds`, `resolution_seconds`), so the database averages and counts
-    integers rather than subtracting timestamps row by row."""
+def complaint_totals_from_base(scope: Scope) -> dict[str, int]:
+    """The sums of `rollup.COMPLAINT_MEASURES` over the complaints received in the scope,
+    computed from the complaints themselves in one aggregate query: what the rollup must hold, and
+    the answer for a period that is not made of whole UTC days. Durations are the stored whole
+    seconds (`first_response_seconds`, `resolution_seconds`), so the database sums integers
+    rather than subtracting timestamps row by row."""
     response = Complaint.first_response_seconds
     resolution = Complaint.resolution_seconds
     stayed = Complaint.retention_status == RetentionStatus.STAYED
@@ -259,14 +237,14 @@ def complaint_figures(scope: Scope) -> ComplaintFigures:
         select(
             func.count(),
             func.count(response),
-            func.avg(response),
+            func.coalesce(func.sum(response), 0),
             func.count(resolution),
-            func.avg(resolution),
+            func.coalesce(func.sum(resolution), 0),
             count_when(and_(Complaint.first_contact_resolution.is_(True), resolved())),
             count_when(and_(Complaint.first_contact_resolution.is_not(None), resolved())),
             count_when(Complaint.escalation_level > 0),
             func.count(Complaint.csat_score),
-            func.avg(Complaint.csat_score),
+            func.coalesce(func.sum(Complaint.csat_score), 0),
             count_when(stayed),
             count_when(left),
             count_when(and_(stayed, recovered())),
@@ -279,40 +257,68 @@ def complaint_figures(scope: Scope) -> ComplaintFigures:
             func.count(Complaint.disputed),
         ).where(*complaint_filters(scope))
     ).one()
-    responded, resolutions_timed = row[1], row[3]
+    return {name: int(value) for name, value in zip(rollup.COMPLAINT_MEASURES, row, strict=True)}
+
+
+def complaint_totals(scope: Scope, *, from_base: bool = False) -> dict[str, int]:
+    """The sums of `rollup.COMPLAINT_MEASURES` for the scope: from the daily rollup when the
+    period is made of whole UTC days (the dashboard's always are), else from the complaints."""
+    if from_base or not rollup.covers(scope.start, scope.end):
+        return complaint_totals_from_base(scope)
+    return rollup.complaint_totals(db.session, scope)
+
+
+def _mean(total: int, count: int) -> float | None:
+    return total / count if count else None
+
+
+def complaint_figures(scope: Scope, *, from_base: bool = False) -> ComplaintFigures:
+    """Volume, response and resolution times, FCR, escalation, CSAT and retention for the
+    complaints received in the scope: the sums from `complaint_totals` (the daily rollup), then
+    the exact percentiles from two small queries per duration (see `percentiles`)."""
+    totals = complaint_totals(scope, from_base=from_base)
+    response = Complaint.first_response_seconds
+    resolution = Complaint.resolution_seconds
+    responded, resolutions_timed = totals["responded"], totals["resolutions_timed"]
+    response_mean = _mean(totals["response_seconds"], responded)
+    resolution_mean = _mean(totals["resolution_seconds"], resolutions_timed)
     (response_median,) = percentiles(
-        response, [0.5], responded, [*complaint_filters(scope), response.is_not(None)], row[2]
+        response,
+        [0.5],
+        responded,
+        [*complaint_filters(scope), response.is_not(None)],
+        response_mean,
     )
     resolution_median, resolution_p90 = percentiles(
         resolution,
         [0.5, 0.9],
         resolutions_timed,
         [*complaint_filters(scope), resolution.is_not(None)],
-        row[4],
+        resolution_mean,
     )
     return ComplaintFigures(
-        complaints=row[0],
+        complaints=totals["complaints"],
         responded=responded,
-        response_mean_hours=_scaled(row[2], SECONDS_PER_HOUR),
+        response_mean_hours=_scaled(response_mean, SECONDS_PER_HOUR),
         response_median_hours=_scaled(response_median, SECONDS_PER_HOUR),
         resolved=resolutions_timed,
-        resolution_mean_days=_scaled(row[4], SECONDS_PER_DAY),
+        resolution_mean_days=_scaled(resolution_mean, SECONDS_PER_DAY),
         resolution_median_days=_scaled(resolution_median, SECONDS_PER_DAY),
         resolution_p90_days=_scaled(resolution_p90, SECONDS_PER_DAY),
-        first_contact_resolved=row[5],
-        first_contact_known=row[6],
-        escalated=row[7],
-        csat_count=row[8],
-        csat_mean=_float(row[9]),
+        first_contact_resolved=totals["first_contact_resolved"],
+        first_contact_known=totals["first_contact_known"],
+        escalated=totals["escalated"],
+        csat_count=totals["csat_count"],
+        csat_mean=_mean(totals["csat_sum"], totals["csat_count"]),
         retention={
-            "all": (row[10], row[11]),
-            "recovered": (row[12], row[13]),
-            "not_recovered": (row[14], row[15]),
+            "all": (totals["retained"], totals["lost"]),
+            "recovered": (totals["retained_recovered"], totals["lost_recovered"]),
+            "not_recovered": (totals["retained_not_recovered"], totals["lost_not_recovered"]),
         },
-        timely=row[16],
-        timely_known=row[17],
-        disputed=row[18],
-        dispute_known=row[19],
+        timely=totals["timely"],
+        timely_known=totals["timely_known"],
+        disputed=totals["disputed"],
+        dispute_known=totals["dispute_known"],
     )
 
 
@@ -397,20 +403,30 @@ def percentiles(
     ]
 
 
-def weekly_complaint_counts(scope: Scope) -> list[tuple[date, int]]:
-    """Complaints per week of the scope (weeks counted from its start; the last may be short),
-    every week present, zeros included. The database counts per UTC day (cheaper than measuring
-    every row's distance from the start); the days are summed into weeks here."""
+def complaints_per_day(scope: Scope, *, from_base: bool = False) -> list[tuple[date, int]]:
+    """(UTC day, complaints received) for the days of the scope that have any: from the daily
+    rollup for a period of whole days, else counted from the complaints."""
+    if not from_base and rollup.covers(scope.start, scope.end):
+        return rollup.complaints_per_day(db.session, scope)
     day = utc_day(Complaint.received_at)
+    rows = db.session.execute(
+        select(day, func.count()).where(*complaint_filters(scope)).group_by(day)
+    )
+    # A driver may hand the date back as text.
+    return [
+        (date.fromisoformat(received) if isinstance(received, str) else received, int(count))
+        for received, count in rows
+    ]
+
+
+def weekly_complaint_counts(scope: Scope, *, from_base: bool = False) -> list[tuple[date, int]]:
+    """Complaints per week of the scope (weeks counted from its start; the last may be short),
+    every week present, zeros included: the days of `complaints_per_day`, summed into weeks."""
     first = scope.start.date()
     weeks = math.ceil(scope.days / 7)
     counts = [0] * weeks
-    for received, count in db.session.execute(
-        select(day, func.count()).where(*complaint_filters(scope)).group_by(day)
-    ):
-        if isinstance(received, str):  # a driver that hands the date back as text
-            received = date.fromisoformat(received)
-        counts[(received - first).days // 7] += int(count)
+    for received, count in complaints_per_day(scope, from_base=from_base):
+        counts[(received - first).days // 7] += count
     return [(first + timedelta(weeks=index), counts[index]) for index in range(weeks)]
 
 
@@ -426,8 +442,13 @@ def first_partial_week(scope: Scope, now: datetime | None = None) -> int:
     return whole
 
 
-def complaint_category_counts(scope: Scope) -> list[tuple[int | None, int]]:
-    """(category id, complaints) for the scope, for the category Pareto chart."""
+def complaint_category_counts(
+    scope: Scope, *, from_base: bool = False
+) -> list[tuple[int | None, int]]:
+    """(category id, complaints) for the scope, for the category Pareto chart: from the daily
+    rollup for a period of whole days, else counted from the complaints."""
+    if not from_base and rollup.covers(scope.start, scope.end):
+        return rollup.complaints_per_category(db.session, scope)
     rows = db.session.execute(
         select(Complaint.category_id, func.count())
         .where(*complaint_filters(scope))
@@ -449,9 +470,11 @@ class CostFigures:
         return self.recovery + self.capa
 
 
-def cost_of_poor_quality(scope: Scope) -> CostFigures:
-    """Recovery costs (amounts of recovery actions done in the period, on complaints matching the
-    filters) plus CAPA costs (CAPAs planned in the period, matching the site/process filters)."""
+def recovery_cost(scope: Scope, *, from_base: bool = False) -> Decimal:
+    """Amounts of the recovery actions done in the period on complaints matching the filters:
+    from the daily rollup for a period of whole days, else summed from the actions."""
+    if not from_base and rollup.covers(scope.start, scope.end):
+        return rollup.recovery_cost(db.session, scope).quantize(Decimal("0.01"))
     recovery = select(func.coalesce(func.sum(RecoveryAction.amount), 0)).where(
         RecoveryAction.amount.is_not(None),
         RecoveryAction.done_at >= scope.start,
@@ -464,11 +487,17 @@ def cost_of_poor_quality(scope: Scope) -> CostFigures:
         recovery = recovery.join(Complaint, Complaint.id == RecoveryAction.complaint_id).where(
             *complaint_filters
         )
+    return Decimal(db.session.scalar(recovery) or 0).quantize(Decimal("0.01"))
+
+
+def cost_of_poor_quality(scope: Scope, *, from_base: bool = False) -> CostFigures:
+    """Recovery costs (`recovery_cost`) plus CAPA costs (CAPAs planned in the period, matching
+    the site/process filters)."""
     capa = select(func.coalesce(func.sum(Capa.cost), 0)).where(
         Capa.created_at >= scope.start, Capa.created_at < scope.end, *_capa_process_filter(scope)
     )
     return CostFigures(
-        recovery=Decimal(db.session.scalar(recovery) or 0).quantize(Decimal("0.01")),
+        recovery=recovery_cost(scope, from_base=from_base),
         capa=Decimal(db.session.scalar(capa) or 0).quantize(Decimal("0.01")),
     )
 

@@ -26,9 +26,9 @@ from app.core.audit import AuditAction, record_event
 from app.core.errors import ServiceError
 from app.documents.models import DocumentRevision
 from app.extensions import db
-from app.metrics.kpis import RECOVERED_MIN_CSAT
 from app.metrics.models import Initiative, Objective
 from app.metrics.objectives import GoalProgress, GoalStatus, list_objectives, measure_goal
+from app.metrics.rollup import RECOVERED_MIN_CSAT
 from app.nonconformities.models import complaint_nonconformity
 from app.strategy.models import Department, department_initiative, initiative_capa
 

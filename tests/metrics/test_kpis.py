@@ -10,7 +10,7 @@ import pytest
 from app.capa import services as capa_services
 from app.capa.models import CapaStatus
 from app.extensions import db
-from app.metrics import kpis
+from app.metrics import kpis, rollup
 from app.metrics.kpis import Scope, percentile_ranks
 from tests.metrics import dataset
 from tests.metrics.dataset import PERIOD
@@ -255,6 +255,7 @@ def test_percentiles_through_the_histogram_equal_sorting_every_value(session, sh
     if count == 1:
         rows[0]["first_response_seconds"], rows[0]["resolution_seconds"] = 120, 5000
     db.session.execute(insert(Complaint.__table__), rows)
+    rollup.rebuild(db.session.connection())  # the insert bypassed the ORM
     for channel in (None, "phone"):
         scope = Scope.between(date(2026, 6, 1), date(2026, 6, 30), channel=channel)
         chosen = [row for row in rows if channel is None or row["channel"] == channel]

@@ -9,6 +9,7 @@ from sqlalchemy import insert
 
 from app.complaints.models import Complaint
 from app.extensions import db
+from app.metrics import rollup
 from app.nonconformities.models import Nonconformity, NonconformitySource
 from app.organisation.models import Category, Process
 from app.scheduler.recurrence import week_index, week_start
@@ -47,13 +48,16 @@ def add_complaints(process: Process, category: Category, times: list[datetime]) 
         )
     if rows:
         db.session.execute(insert(Complaint), rows)
-    return list(
+    ids = list(
         db.session.scalars(
             Complaint.__table__.select()
             .with_only_columns(Complaint.id)
             .where(Complaint.reference.in_([row["reference"] for row in rows]))
         )
     )
+    # A bulk insert bypasses the flush, so it counts itself into the dashboard's rollups.
+    rollup.add_complaints(db.session.connection(), ids)
+    return ids
 
 
 def add_nonconformity(process: Process, category: Category, moment: datetime) -> Nonconformity:
