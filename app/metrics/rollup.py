@@ -411,8 +411,9 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     _apply_recovery_actions(connection, +1, actions)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
+@event.listens_for(Session, "after_soft_rollback")
+def _forget(session: Session, previous_transaction: Any) -> None:
+    # A failed flush's take-outs were rolled back with it (savepoints included).
     session.info.pop(_TAKEN_OUT, None)
 
 
