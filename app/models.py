@@ -25,7 +25,11 @@ from app.documents.models import ControlledDocument, DocumentRevision, ReadAckno
 from app.fmea.models import Fmea, FmeaAction, FmeaRevision, FmeaRow
 from app.intake.models import ImportJob, ImportMapping, ImportRejection
 from app.metrics.models import Initiative, MeasuredMetric, MetricGoal, MetricValue, Objective
-from app.metrics.rollup import ComplaintDayRollup, RecoveryCostDayRollup
+from app.metrics.rollup import (
+    ComplaintCategoryDayRollup,
+    ComplaintDayRollup,
+    RecoveryCostDayRollup,
+)
 from app.nonconformities.models import Nonconformity
 from app.notifications.models import Notification
 from app.organisation.models import Category, Customer, Process, Site, TQMPrinciple
@@ -71,6 +75,7 @@ __all__ = [
     "Clause",
     "Complaint",
     "ComplaintAttribution",
+    "ComplaintCategoryDayRollup",
     "ComplaintDayRollup",
     "ControlledDocument",
     "Customer",

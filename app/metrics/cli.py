@@ -20,7 +20,6 @@ def metrics_rebuild() -> None:
     the database by hand); every write through the app keeps them exact already."""
     result = rollup.rebuild(db.session.connection())
     click.echo(
-        f"Rebuilt the dashboard rollups: {result.complaint_rows:,} complaint cells, "
-        f"{result.cost_rows:,} recovery-cost cells; {result.corrected:,} "
+        f"Rebuilt the dashboard rollups: {result.cells:,} cells; {result.corrected:,} "
         f"{'cell was' if result.corrected == 1 else 'cells were'} wrong before."
     )

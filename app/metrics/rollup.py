@@ -1,11 +1,12 @@
 """Daily rollups of the additive complaint figures, exact at every commit.
 
 The dashboard's complaint counts, sums and rates, complaints per day and per category, and the
-recovery costs are read from two small tables instead of the complaints themselves:
+recovery costs are read from three small tables instead of the complaints themselves:
 
-- `complaint_day_rollup`: one row per UTC day of receipt × process × channel × category, holding
-  the sums in `COMPLAINT_MEASURES` (a count, a sum of seconds, a count of complaints meeting a
-  condition) over the complaints of that cell;
+- `complaint_day_rollup`: one row per UTC day of receipt × process × channel, holding the sums in
+  `COMPLAINT_MEASURES` (a count, a sum of seconds, a count of complaints meeting a condition) over
+  the complaints of that cell;
+- `complaint_category_day_rollup`: complaints per UTC day × process × channel × category;
 - `recovery_cost_day_rollup`: one row per UTC day an action was done × the complaint's process ×
   channel, holding the summed amounts of the recovery actions that cost money.
 
@@ -18,7 +19,7 @@ This module owns the rules, and every write keeps the tables exact in its own tr
 
 - the ORM (forms, workflow transitions, reopenings, the API, deletions): `_before_flush` and
   `_after_flush` take each touched complaint's and recovery action's contribution out as it is
-  in the database before the flush and put it back as it is after, with two grouped upserts per
+  in the database before the flush and put it back as it is after, with one grouped upsert per
   table (`INSERT … SELECT … ON CONFLICT DO UPDATE SET n = n + excluded.n`), which concurrent
   writers on PostgreSQL may run at the same time without losing an addition;
 - bulk inserts that bypass the ORM (demo seeding, file import) call `add_complaints` and
@@ -32,7 +33,7 @@ Percentiles are not additive and are not kept here (see `app.metrics.kpis.percen
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -130,15 +131,16 @@ COMPLAINT_MEASURES: tuple[str, ...] = tuple(_complaint_measures())
 
 
 class ComplaintDayRollup(Base):
-    """Sums of `COMPLAINT_MEASURES` over the complaints received on one UTC day with one process,
-    channel and category."""
+    """Sums of `COMPLAINT_MEASURES` over the complaints received on one UTC day with one process
+    and channel."""
 
     __tablename__ = "complaint_day_rollup"
+    # On SQLite the rows are stored in key order (day first), so a period is one contiguous read.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     process_key: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
-    category_key: Mapped[int] = mapped_column(Integer, primary_key=True)
     complaints: Mapped[int] = mapped_column(Integer, default=0)
     responded: Mapped[int] = mapped_column(Integer, default=0)
     response_seconds: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -161,20 +163,31 @@ class ComplaintDayRollup(Base):
     dispute_known: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ComplaintCategoryDayRollup(Base):
+    """Complaints received on one UTC day per process, channel and category: the category Pareto
+    chart's counts (kept apart so the sums above are read from 7× fewer rows)."""
+
+    __tablename__ = "complaint_category_day_rollup"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    process_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    category_key: Mapped[int] = mapped_column(Integer, primary_key=True)
+    complaints: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class RecoveryCostDayRollup(Base):
     """Summed amounts of the recovery actions done on one UTC day on complaints of one process
     and channel (only actions with an amount)."""
 
     __tablename__ = "recovery_cost_day_rollup"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     process_key: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     amount: Mapped[Decimal] = mapped_column(Numeric(16, 2), default=Decimal("0"))
-
-
-_COMPLAINT_KEYS = ("day", "process_key", "channel", "category_key")
-_COST_KEYS = ("day", "process_key", "channel")
 
 
 def _key(column: ColumnElement[Any]) -> ColumnElement[int]:
@@ -184,16 +197,24 @@ def _key(column: ColumnElement[Any]) -> ColumnElement[int]:
 
 
 def _complaint_cells(sign: int, *conditions: ColumnElement[bool]) -> Any:
-    """The contribution of the complaints matching `conditions`, per cell, times `sign`."""
+    """The contribution of the complaints matching `conditions` to ComplaintDayRollup, per
+    cell, times `sign`."""
+    keys = (utc_day(Complaint.received_at), _key(Complaint.process_id), Complaint.channel)
+    factor = literal_column(str(sign))
+    sums = [factor * func.sum(value) for value in _complaint_measures().values()]
+    return select(*keys, *sums).where(*conditions).group_by(*keys)
+
+
+def _category_cells(sign: int, *conditions: ColumnElement[bool]) -> Any:
     keys = (
         utc_day(Complaint.received_at),
         _key(Complaint.process_id),
         Complaint.channel,
         _key(Complaint.category_id),
     )
-    factor = literal_column(str(sign))
-    sums = [factor * func.sum(value) for value in _complaint_measures().values()]
-    return select(*keys, *sums).where(*conditions).group_by(*keys)
+    return (
+        select(*keys, literal_column(str(sign)) * func.count()).where(*conditions).group_by(*keys)
+    )
 
 
 def _cost_cells(sign: int, *conditions: ColumnElement[bool]) -> Any:
@@ -206,17 +227,43 @@ def _cost_cells(sign: int, *conditions: ColumnElement[bool]) -> Any:
     )
 
 
-def _upsert(connection: Connection, table: Any, keys: Sequence[str], cells: Any) -> None:
-    """Add `cells` (key columns, then measures) into `table`, row by row of the key."""
+@dataclass(frozen=True)
+class _Rollup:
+    model: Any
+    cells: Callable[..., Any]  # (sign, *conditions) -> SELECT of the key columns, then measures
+
+    @property
+    def table(self) -> Any:
+        return self.model.__table__
+
+    @property
+    def keys(self) -> list[str]:
+        return [column.name for column in self.table.primary_key.columns]
+
+    @property
+    def measures(self) -> list[str]:
+        return [column.name for column in self.table.columns if not column.primary_key]
+
+
+_COMPLAINT_ROLLUPS = (
+    _Rollup(ComplaintDayRollup, _complaint_cells),
+    _Rollup(ComplaintCategoryDayRollup, _category_cells),
+)
+_COST_ROLLUP = _Rollup(RecoveryCostDayRollup, _cost_cells)
+ROLLUPS = (*_COMPLAINT_ROLLUPS, _COST_ROLLUP)
+
+
+def _upsert(connection: Connection, rollup: _Rollup, cells: Any) -> None:
+    """Add `cells` into the rollup's table, cell by cell."""
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    measures = [column.name for column in table.columns if column.name not in keys]
-    statement = insert(table).from_select([*keys, *measures], cells)
+    table = rollup.table
+    statement = insert(table).from_select([*rollup.keys, *rollup.measures], cells)
     statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: table.c[name] + statement.excluded[name] for name in measures},
+        index_elements=rollup.keys,
+        set_={name: table.c[name] + statement.excluded[name] for name in rollup.measures},
     )
     connection.execute(statement)
 
@@ -237,15 +284,14 @@ def _id_conditions(column: Any, ids: Iterable[int]) -> list[ColumnElement[bool]]
 
 
 def _apply_complaints(connection: Connection, sign: int, ids: Iterable[int]) -> None:
-    table = ComplaintDayRollup.__table__
     for condition in _id_conditions(Complaint.id, ids):
-        _upsert(connection, table, _COMPLAINT_KEYS, _complaint_cells(sign, condition))
+        for rollup in _COMPLAINT_ROLLUPS:
+            _upsert(connection, rollup, rollup.cells(sign, condition))
 
 
 def _apply_recovery_actions(connection: Connection, sign: int, ids: Iterable[int]) -> None:
-    table = RecoveryCostDayRollup.__table__
     for condition in _id_conditions(RecoveryAction.id, ids):
-        _upsert(connection, table, _COST_KEYS, _cost_cells(sign, condition))
+        _upsert(connection, _COST_ROLLUP, _COST_ROLLUP.cells(sign, condition))
 
 
 def add_complaints(connection: Connection, ids: Iterable[int]) -> None:
@@ -260,50 +306,38 @@ def add_recovery_actions(connection: Connection, ids: Iterable[int]) -> None:
 
 @dataclass(frozen=True)
 class RebuildResult:
-    complaint_rows: int
-    cost_rows: int
+    cells: int  # rows written, over the three tables
     corrected: int  # cells whose stored sums differed from the recomputed ones
 
 
-def _cells(connection: Connection, table: Any, keys: Sequence[str]) -> dict[tuple, tuple]:
+def _cells(connection: Connection, rollup: _Rollup) -> dict[tuple, tuple]:
     """The table's rows as key → measures, leaving out cells that sum to nothing (a cell whose
     records all moved away keeps a row of zeros until a rebuild)."""
-    measures = [column for column in table.columns if column.name not in keys]
+    table = rollup.table
     cells = {}
     for row in connection.execute(select(table)):
-        values = tuple(row._mapping[column] for column in measures)
+        values = tuple(row._mapping[table.c[name]] for name in rollup.measures)
         if any(values):
-            cells[tuple(row._mapping[table.c[key]] for key in keys)] = values
+            cells[tuple(row._mapping[table.c[key]] for key in rollup.keys)] = values
     return cells
 
 
 def rebuild(connection: Connection) -> RebuildResult:
-    """Recompute both rollup tables from the complaints and recovery actions, in the caller's
+    """Recompute the rollup tables from the complaints and recovery actions, in the caller's
     transaction, and say how many cells were wrong before."""
-    complaint_table, cost_table = ComplaintDayRollup.__table__, RecoveryCostDayRollup.__table__
-    before = {
-        "complaints": _cells(connection, complaint_table, _COMPLAINT_KEYS),
-        "costs": _cells(connection, cost_table, _COST_KEYS),
-    }
-    connection.execute(delete(complaint_table))
-    connection.execute(delete(cost_table))
-    connection.execute(
-        complaint_table.insert().from_select(
-            [*_COMPLAINT_KEYS, *COMPLAINT_MEASURES], _complaint_cells(+1)
+    written = corrected = 0
+    for rollup in ROLLUPS:
+        before = _cells(connection, rollup)
+        connection.execute(delete(rollup.table))
+        connection.execute(
+            rollup.table.insert().from_select([*rollup.keys, *rollup.measures], rollup.cells(+1))
         )
-    )
-    connection.execute(cost_table.insert().from_select([*_COST_KEYS, "amount"], _cost_cells(+1)))
-    after = {
-        "complaints": _cells(connection, complaint_table, _COMPLAINT_KEYS),
-        "costs": _cells(connection, cost_table, _COST_KEYS),
-    }
-    corrected = sum(
-        1
-        for name in after
-        for key in before[name].keys() | after[name].keys()
-        if before[name].get(key) != after[name].get(key)
-    )
-    return RebuildResult(len(after["complaints"]), len(after["costs"]), corrected)
+        after = _cells(connection, rollup)
+        written += len(after)
+        corrected += sum(
+            1 for key in before.keys() | after.keys() if before.get(key) != after.get(key)
+        )
+    return RebuildResult(written, corrected)
 
 
 # --- keeping the rollups exact through the ORM ----------------------------------------------------
@@ -479,7 +513,7 @@ def complaints_per_day(session: Session, scope: Any) -> list[tuple[date, int]]:
 
 def complaints_per_category(session: Session, scope: Any) -> list[tuple[int | None, int]]:
     """(category id or None, complaints received in `scope`), categories with any."""
-    table = ComplaintDayRollup.__table__
+    table = ComplaintCategoryDayRollup.__table__
     rows = session.execute(
         select(table.c.category_key, func.sum(table.c.complaints))
         .where(

@@ -4,7 +4,7 @@ import enum
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.accounts.models import User
@@ -64,6 +64,8 @@ class Customer(Audited, TimestampMixin, VersionedMixin, Base):
         "left_on": "Left on",
         "external_id": "External id",
     }
+    # The churn and retention figures read only these two columns of every customer.
+    __table_args__ = (Index("ix_customer_since_left_on", "customer_since", "left_on"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)

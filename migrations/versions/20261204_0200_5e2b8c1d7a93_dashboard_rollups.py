@@ -1,4 +1,5 @@
-"""daily rollups of the additive complaint figures and recovery costs, filled from the records
+"""daily rollups of the additive complaint figures and recovery costs, filled from the records;
+an index for the customer churn figures
 
 Revision ID: 5e2b8c1d7a93
 Revises: 88f540c651f8
@@ -84,18 +85,30 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("process_key", sa.Integer(), nullable=False),
         sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("category_key", sa.Integer(), nullable=False),
         *(
             sa.Column(name, sa.BigInteger() if name in BIG else sa.Integer(), nullable=False)
             for name in COMPLAINT_MEASURES
         ),
         sa.PrimaryKeyConstraint(
+            "day", "process_key", "channel", name=op.f("pk_complaint_day_rollup")
+        ),
+        sqlite_with_rowid=False,
+    )
+    op.create_table(
+        "complaint_category_day_rollup",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("process_key", sa.Integer(), nullable=False),
+        sa.Column("channel", sa.String(length=20), nullable=False),
+        sa.Column("category_key", sa.Integer(), nullable=False),
+        sa.Column("complaints", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
             "day",
             "process_key",
             "channel",
             "category_key",
-            name=op.f("pk_complaint_day_rollup"),
+            name=op.f("pk_complaint_category_day_rollup"),
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "recovery_cost_day_rollup",
@@ -106,14 +119,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint(
             "day", "process_key", "channel", name=op.f("pk_recovery_cost_day_rollup")
         ),
+        sqlite_with_rowid=False,
     )
     day = _day("received_at")
-    keys = f"{day}, COALESCE(process_id, 0), channel, COALESCE(category_id, 0)"
+    keys = f"{day}, COALESCE(process_id, 0), channel"
     op.execute(
-        f"INSERT INTO complaint_day_rollup (day, process_key, channel, category_key, "
+        f"INSERT INTO complaint_day_rollup (day, process_key, channel, "
         f"{', '.join(COMPLAINT_MEASURES)}) "
         f"SELECT {keys}, {', '.join(MEASURE_SQL[name] for name in COMPLAINT_MEASURES)} "
         f"FROM complaint GROUP BY {keys}"
+    )
+    category_keys = f"{keys}, COALESCE(category_id, 0)"
+    op.execute(
+        "INSERT INTO complaint_category_day_rollup "
+        "(day, process_key, channel, category_key, complaints) "
+        f"SELECT {category_keys}, COUNT(*) FROM complaint GROUP BY {category_keys}"
     )
     cost_keys = (
         f"{_day('recovery_action.done_at')}, COALESCE(complaint.process_id, 0), complaint.channel"
@@ -124,8 +144,13 @@ def upgrade() -> None:
         "JOIN complaint ON complaint.id = recovery_action.complaint_id "
         f"WHERE recovery_action.amount IS NOT NULL GROUP BY {cost_keys}"
     )
+    op.create_index(
+        "ix_customer_since_left_on", "customer", ["customer_since", "left_on"], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customer_since_left_on", table_name="customer")
     op.drop_table("recovery_cost_day_rollup")
+    op.drop_table("complaint_category_day_rollup")
     op.drop_table("complaint_day_rollup")

@@ -90,6 +90,9 @@ class World:
     """The records one example writes into, and the operations on them."""
 
     def __init__(self) -> None:
+        # Earlier examples' records stay in the database but not in the session: SQLite may
+        # reuse a deleted row's id, which the session must not still map to the old object.
+        db.session.expunge_all()
         number = next(_numbers)
         self.lead = factories.create_user("quality_lead")
         self.site = Site(name=f"Rollup site {number}", code=f"RS{number}")
@@ -184,14 +187,13 @@ class World:
     def _delete_action(self, index) -> None:
         if (complaint := self.complaint(index)) is not None and complaint.recovery_actions:
             _delete(complaint.recovery_actions[0])
+            db.session.expire(complaint, ["recovery_actions"])  # reload without the deleted one
 
     def _delete(self, index) -> None:
         # The app keeps complaints; a deletion (by an administrator's script, say) removes the
         # recovery actions first, as the foreign key requires.
         if (complaint := self.complaint(index)) is not None:
-            for action in list(complaint.recovery_actions):
-                db.session.delete(action)
-            _delete(complaint)
+            _delete(*complaint.recovery_actions, complaint)
 
     def _move_site(self, process) -> None:
         moved = self.processes[process - 1]
@@ -233,12 +235,14 @@ class World:
         assert job.imported_count == len(rows), job.message
 
 
-def _delete(record: object) -> None:
-    db.session.delete(record)
+def _delete(*records: object) -> None:
+    for record in records:
+        db.session.delete(record)
     db.session.flush()
-    # SQLite may give the next row the deleted one's id before this transaction ends: the session
+    # SQLite may give the next row a deleted one's id before this transaction ends: the session
     # must not still hold the deleted object under it.
-    db.session.expunge(record)
+    for record in records:
+        db.session.expunge(record)
 
 
 def _same(scope: Scope) -> None:
