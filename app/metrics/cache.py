@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import TypeVar
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 
 from app.core import data_version
 from app.extensions import db
@@ -56,10 +56,23 @@ class FigureCache:
 
 
 def cached(key: Hashable, compute: Callable[[], T]) -> T:
-    """`compute()`, or its value for the same key from the last METRICS_CACHE_SECONDS if no
-    controlled record has changed since (as this transaction sees the data version)."""
+    """`compute()`, or its value for the same key computed earlier in this request, or in the
+    last METRICS_CACHE_SECONDS, if no controlled record has changed since (as this transaction
+    sees the data version). Within a request the same window is computed once whatever the
+    setting: the dashboard and a goal measured over the same period share it."""
+    version = data_version.current(db.session)
+    in_request: dict[Hashable, tuple[int, object]] | None = None
+    if has_request_context():
+        in_request = g.setdefault("metrics_figures", {})
+        found = in_request.get(key)
+        if found is not None and found[0] == version:
+            return found[1]  # type: ignore[return-value]
     ttl = float(current_app.config.get("METRICS_CACHE_SECONDS", 0) or 0)
-    if ttl <= 0:
-        return compute()
-    cache = current_app.extensions.setdefault("metrics_cache", FigureCache())
-    return cache.get_or_compute(key, ttl, compute, data_version.current(db.session))
+    if ttl > 0:
+        cache = current_app.extensions.setdefault("metrics_cache", FigureCache())
+        value = cache.get_or_compute(key, ttl, compute, version)
+    else:
+        value = compute()
+    if in_request is not None:
+        in_request[key] = (version, value)
+    return value

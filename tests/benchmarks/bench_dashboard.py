@@ -115,6 +115,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> list[Figure]:
         from app import create_app
         from app.accounts.services import create_user
         from app.complaints.models import Complaint
+        from app.core import charts
         from app.core.audit import acting_as
         from app.demo.objectives import seed_demo_objectives
         from app.extensions import db
@@ -164,6 +165,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> list[Figure]:
             def timed_get(clear: bool) -> float:
                 if clear:
                     app.extensions.pop("metrics_cache", None)
+                    charts.clear_cache()  # a new worker has drawn nothing yet either
                 started = time.perf_counter()
                 response = client.get(path)  # noqa: B023
                 elapsed = time.perf_counter() - started
@@ -183,7 +185,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> list[Figure]:
             )
             figures += [
                 Figure(
-                    f"{label}: dashboard, cold (figure cache empty)",
+                    f"{label}: dashboard, cold (figure and chart caches empty)",
                     cold_ms,
                     "ms",
                     f"target < {TARGET_MS} ms",
