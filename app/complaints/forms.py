@@ -281,7 +281,8 @@ class ComplaintFilterForm(FlaskForm):
     received_to = DateField("Received to", validators=[Optional()])
     overdue = BooleanField("Overdue only")
 
-    def set_choices(self, processes: Iterable, categories: Iterable, users: Iterable[User]) -> None:
+    def set_choices(self, processes: Iterable, categories: Iterable, users: Iterable) -> None:
+        """Processes and categories with `id` and `name`, users with `id` and `full_name`."""
         self.process_id.choices = select_choices(
             [(NO_CHOICE, "Any"), *((str(p.id), p.name) for p in processes)]
         )

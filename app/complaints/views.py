@@ -95,11 +95,7 @@ def _to_detail(complaint: Complaint) -> Response:
 
 def _filter_form() -> ComplaintFilterForm:
     form = ComplaintFilterForm(request.args)
-    form.set_choices(
-        services.process_choices(include_inactive=True),
-        services.category_choices(include_inactive=True),
-        services.people_with_complaints(),
-    )
+    form.set_choices(*services.list_filter_choices())
     return form
 
 
