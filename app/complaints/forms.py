@@ -29,7 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.accounts.models import User
 from app.complaints.models import Channel, ComplaintStatus, RecoveryKind, RetentionStatus, Severity
 from app.complaints.services import DESCRIPTION_MAX_LENGTH, MAX_ESCALATION_LEVEL, RETENTION_MAX_DAYS
-from app.core.forms import select_choices
+from app.core.forms import QuickSelect, select_choices
 
 NO_CHOICE = ""
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -262,24 +262,27 @@ class ComplaintFilterForm(FlaskForm):
     status = MultiCheckboxField(
         "Status", choices=select_choices(STATUS_CHOICES), validators=[Optional()]
     )
-    process_id = SelectField("Process", validators=[Optional()])
-    category_id = SelectField("Category", validators=[Optional()])
-    assignee_id = SelectField("Assignee", validators=[Optional()])
+    process_id = SelectField("Process", validators=[Optional()], widget=QuickSelect())
+    category_id = SelectField("Category", validators=[Optional()], widget=QuickSelect())
+    assignee_id = SelectField("Assignee", validators=[Optional()], widget=QuickSelect())
     channel = SelectField(
         "Channel",
         choices=select_choices([(NO_CHOICE, "Any"), *CHANNEL_CHOICES]),
         validators=[Optional()],
+        widget=QuickSelect(),
     )
     severity = SelectField(
         "Severity",
         choices=select_choices([(NO_CHOICE, "Any"), *SEVERITY_CHOICES]),
         validators=[Optional()],
+        widget=QuickSelect(),
     )
     received_from = DateField("Received from", validators=[Optional()])
     received_to = DateField("Received to", validators=[Optional()])
     overdue = BooleanField("Overdue only")
 
-    def set_choices(self, processes: Iterable, categories: Iterable, users: Iterable[User]) -> None:
+    def set_choices(self, processes: Iterable, categories: Iterable, users: Iterable) -> None:
+        """Processes and categories with `id` and `name`, users with `id` and `full_name`."""
         self.process_id.choices = select_choices(
             [(NO_CHOICE, "Any"), *((str(p.id), p.name) for p in processes)]
         )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import Row, Select, case, or_, select
 from sqlalchemy.orm import selectinload
 
+from app.accounts.models import User
 from app.complaints.models import (
     Channel,
     Complaint,
@@ -22,6 +23,7 @@ from app.core.audit import AuditAction, record_event
 from app.core.db import utcnow
 from app.core.listing import apply_sort, batched_rows
 from app.extensions import db
+from app.organisation.models import Category, Customer, Process
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,36 @@ def complaint_list_query(
     if filters.text.strip():
         statement = statement.where(search_clause(filters.text))
     return apply_sort(statement, sort, SORT_COLUMNS, DEFAULT_SORT, Complaint.id)
+
+
+def complaint_list_rows(ids: Sequence[int]) -> list[Row[Any]]:
+    """What the list page shows of the complaints `ids`, in that order: one narrow row each (id,
+    reference, title, received_at, status, severity, escalation_level, and the customer_name,
+    process_name, category_name and assignee_name, None where there is none), read in one
+    statement without building whole records, so a page of 50 costs a fraction of loading
+    the complaints and their four relations."""
+    statement = (
+        select(
+            Complaint.id,
+            Complaint.reference,
+            Complaint.title,
+            Complaint.received_at,
+            Complaint.status,
+            Complaint.severity,
+            Complaint.escalation_level,
+            Customer.name.label("customer_name"),
+            Process.name.label("process_name"),
+            Category.name.label("category_name"),
+            User.full_name.label("assignee_name"),
+        )
+        .outerjoin(Customer, Customer.id == Complaint.customer_id)
+        .outerjoin(Process, Process.id == Complaint.process_id)
+        .outerjoin(Category, Category.id == Complaint.category_id)
+        .outerjoin(User, User.id == Complaint.assignee_id)
+        .where(Complaint.id.in_(ids))
+    )
+    by_id = {row.id: row for row in db.session.execute(statement)}
+    return [by_id[complaint_id] for complaint_id in ids if complaint_id in by_id]
 
 
 CSV_HEADER = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -40,12 +41,20 @@ def parse_page_number(value: Any) -> int:
     return max(1, min(number, 1_000_000))
 
 
-def paginate(session: Session, statement: Select[Any], number: int, per_page: int) -> Page[Any]:
+def paginate(
+    session: Session,
+    statement: Select[Any],
+    number: int,
+    per_page: int,
+    load: Callable[[list[Any]], Sequence[Any]] | None = None,
+) -> Page[Any]:
     """Count and slice `statement` in the database; only one page of rows is ever loaded.
 
     For a statement of one mapped entity the page is found by its primary keys first (the filter,
     sort and offset run over narrow rows, often an index alone), then only those rows are loaded:
-    a deep page no longer sorts and skips thousands of whole rows."""
+    a deep page no longer sorts and skips thousands of whole rows. `load`, if given, loads the
+    page's rows from those keys instead (in the keys' order): a list that shows a few columns
+    can read just those, without building whole records."""
     total = count_of(session, statement)
     offset = (number - 1) * per_page
     key = _single_primary_key(statement)
@@ -53,7 +62,12 @@ def paginate(session: Session, statement: Select[Any], number: int, per_page: in
         items = list(session.scalars(statement.limit(per_page).offset(offset)))
     else:
         ids = list(session.scalars(statement.with_only_columns(key).limit(per_page).offset(offset)))
-        items = list(session.scalars(statement.where(key.in_(ids)))) if ids else []
+        if not ids:
+            items = []
+        elif load is not None:
+            items = list(load(ids))
+        else:
+            items = list(session.scalars(statement.where(key.in_(ids))))
     return Page(items=items, number=number, per_page=per_page, total=total)
 
 

@@ -214,6 +214,9 @@ def test_the_list_pages_with_a_cursor_newest_first(client, auth, conforms) -> No
         response, page = list_complaints(client, auth, conforms, query)
         assert response.status_code == 200
         seen += [item["reference"] for item in page["data"]]
+        for item in page["data"]:  # every row links to its own page, not the first row's
+            assert item["links"]["html"] == f"/complaints/{item['reference']}"
+            assert item["links"]["self"] == f"/api/v1/complaints/{item['reference']}"
         pages += 1
         cursor = page["next_cursor"]
         if cursor is None:

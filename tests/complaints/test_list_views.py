@@ -207,6 +207,38 @@ def test_export_with_bad_filters_is_422(client, login):
     assert client.get("/complaints/export.csv?received_to=never").status_code == 422
 
 
+def test_each_row_shows_the_names_and_badges_of_its_complaint(client, login, committed, make_user):
+    lead = make_user("quality_lead")
+    assignee = make_user("contributor", full_name="Dana Field")
+
+    def create():
+        new_complaint(
+            lead,
+            title="Named everything",
+            severity="critical",
+            customer_id=new_customer("Acme Stores").id,
+            process_id=new_process("Returns").id,
+            category_id=new_category("Billing error").id,
+            assignee_id=assignee.id,
+        )
+        new_complaint(lead, title="Named nothing", severity="low")
+
+    committed(create)
+    login("quality_lead")
+    rows = re.findall(
+        r'<tr data-testid="complaint-row">(.*?)</tr>', page_text(client.get("/complaints")), re.S
+    )
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, re.S) for row in rows]
+    named, unnamed = sorted(cells, key=lambda row: "Named nothing" in row[2])
+    assert re.fullmatch(r'<a href="/complaints/(CMP-\d{4}-\d{6})">\1</a>', named[0])
+    assert named[3:6] == ["Acme Stores", "Returns", "Billing error"]
+    assert named[8] == "Dana Field"
+    assert 'class="badge text-bg-danger">Critical<' in named[6]
+    assert 'data-testid="status">Received<' in named[7]
+    assert unnamed[3:6] == ["—", "—", "—"] and unnamed[8] == "—"
+    assert 'class="badge text-bg-light border">Low<' in unnamed[6]
+
+
 # --- no N+1 queries ----------------------------------------------------------------------------
 
 
