@@ -15,7 +15,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import pytest
@@ -27,16 +27,57 @@ os.environ.setdefault(
     f"/tmp/loop-qms-test-instance-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
 )
 
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, create_engine, event, func, make_url, select, text
 from sqlalchemy.orm import Session
 
 from app import create_app
+from app.accounts import services as account_services
 from app.extensions import db
 from tests import factories
 
 TEST_PASSWORD = factories.TEST_PASSWORD
+
+
+class RememberingHasher(PasswordHasher):
+    """The app's argon2id hasher, same parameters, remembering its work on the test password.
+
+    At the production cost (19 MiB, two passes) a hash takes tens of milliseconds and so does a
+    check, and most tests create a user and sign in. Here the test password is hashed once per
+    process (every test user shares that real argon2id hash) and a check that succeeded is not
+    repeated for the same hash; every other password, and every check that fails, still goes
+    through argon2 each time.
+    """
+
+    def __init__(self, original: PasswordHasher) -> None:
+        super().__init__(
+            time_cost=original.time_cost,
+            memory_cost=original.memory_cost,
+            parallelism=original.parallelism,
+            hash_len=original.hash_len,
+            salt_len=original.salt_len,
+            type=original.type,
+        )
+        self._test_password_hash: str | None = None
+        self._verified: set[tuple[str | bytes, str | bytes]] = set()
+
+    def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+        if password != TEST_PASSWORD or salt is not None:
+            return super().hash(password, salt=salt)
+        if self._test_password_hash is None:
+            self._test_password_hash = super().hash(password)
+        return self._test_password_hash
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        if (hash, password) not in self._verified:
+            super().verify(hash, password)  # raises when the password does not match
+            self._verified.add((hash, password))
+        return True
+
+
+account_services.password_hasher = RememberingHasher(account_services.password_hasher)
 
 
 def postgres_base_url() -> str | None:
