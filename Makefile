@@ -50,9 +50,10 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 # The suite runs in PYTEST_WORKERS processes (pytest-xdist; 0 runs it in this one), then the
-# browser tests on their own, so Chromium never competes with a second worker for the CPU.
+# browser tests on their own, so Chromium never competes with a second worker for the CPU. That
+# pass collects only tests/browser: the `browser` fixture lives there, so every browser test does.
 PYTEST_WORKERS ?= 2
-PYTEST_RUN = $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser" && $(BIN)/pytest -p no:xdist -m browser
+PYTEST_RUN = $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser" && $(BIN)/pytest -p no:xdist -m browser tests/browser
 
 test-sqlite: install-dev install-browser
 	env -u TEST_DATABASE_URL sh -c '$(PYTEST_RUN)'

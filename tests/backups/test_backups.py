@@ -147,8 +147,8 @@ def test_restore_refuses_a_database_with_data_and_replaces_it_with_force(live, t
 
 @pytest.fixture()
 def empty_url(databases, live):
-    """An empty database to restore into. On PostgreSQL a new database (a dump keeps its schema's
-    name, and the live one's schema exists in the test database), dropped afterwards."""
+    """An empty database to restore into. On PostgreSQL a new database beside the live one (a dump
+    keeps its schema's name), dropped afterwards."""
     if not is_postgres():
         yield databases.new_url()
         return
