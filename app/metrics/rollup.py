@@ -407,24 +407,26 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     taken["actions"] |= actions
 
 
-@event.listens_for(Complaint, "before_delete")
-def _complaint_deleted(mapper: Any, connection: Connection, target: Complaint) -> None:
+def _take_out_deleted(connection: Connection, target: Any, kind: str, apply: Any) -> None:
+    # Deletions are caught as the flush performs them (a cascade finds its rows only then),
+    # unless `_before_flush` took the record out already.
     session = object_session(target)
     taken = _taken_out(session) if session is not None else None
-    if taken is None or target.id not in taken["complaints"]:
-        _apply_complaints(connection, -1, [target.id])
-        if taken is not None:
-            taken["complaints"].add(target.id)
+    if taken is not None and target.id in taken[kind]:
+        return
+    apply(connection, -1, [target.id])
+    if taken is not None:
+        taken[kind].add(target.id)
+
+
+@event.listens_for(Complaint, "before_delete")
+def _complaint_deleted(mapper: Any, connection: Connection, target: Complaint) -> None:
+    _take_out_deleted(connection, target, "complaints", _apply_complaints)
 
 
 @event.listens_for(RecoveryAction, "before_delete")
 def _action_deleted(mapper: Any, connection: Connection, target: RecoveryAction) -> None:
-    session = object_session(target)
-    taken = _taken_out(session) if session is not None else None
-    if taken is None or target.id not in taken["actions"]:
-        _apply_recovery_actions(connection, -1, [target.id])
-        if taken is not None:
-            taken["actions"].add(target.id)
+    _take_out_deleted(connection, target, "actions", _apply_recovery_actions)
 
 
 @event.listens_for(Session, "after_flush")
