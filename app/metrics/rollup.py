@@ -254,13 +254,17 @@ ROLLUPS = (*_COMPLAINT_ROLLUPS, _COST_ROLLUP)
 
 
 def _upsert(connection: Connection, rollup: _Rollup, cells: Any) -> None:
-    """Add `cells` into the rollup's table, cell by cell."""
+    """Add `cells` (a SELECT of the key columns, then the measures; or rows as dicts) into the
+    rollup's table, cell by cell."""
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
     table = rollup.table
-    statement = insert(table).from_select([*rollup.keys, *rollup.measures], cells)
+    if isinstance(cells, list):
+        statement = insert(table).values(cells)
+    else:
+        statement = insert(table).from_select([*rollup.keys, *rollup.measures], cells)
     statement = statement.on_conflict_do_update(
         index_elements=rollup.keys,
         set_={name: table.c[name] + statement.excluded[name] for name in rollup.measures},
@@ -376,8 +380,38 @@ def _changed(obj: object, names: frozenset[str]) -> bool:
     return any(attrs[name].history.has_changes() for name in names if name in attrs)
 
 
-def _taken_out(session: Session) -> dict[str, set[int]]:
-    return session.info.setdefault(_TAKEN_OUT, {"complaints": set(), "actions": set()})
+def _taken_out(session: Session) -> dict[str, Any]:
+    return session.info.setdefault(_TAKEN_OUT, {"complaints": set(), "actions": set(), "cells": []})
+
+
+def _take_out(connection: Connection, taken: dict[str, Any], kind: str, ids: set[int]) -> None:
+    """Read the contributions of records `ids` as stored now, to be subtracted after the flush.
+    Only read here: every rollup row is locked (updated) in `_after_flush`, after the audit
+    trail's chain lock, so concurrent writers on PostgreSQL queue on that lock instead of taking
+    rollup rows in different orders (a deadlock)."""
+    ids = ids - taken[kind]
+    if not ids:
+        return
+    column, rollups = (
+        (Complaint.id, _COMPLAINT_ROLLUPS)
+        if kind == "complaints"
+        else (RecoveryAction.id, (_COST_ROLLUP,))
+    )
+    for condition in _id_conditions(column, ids):
+        for rollup in rollups:
+            names = [*rollup.keys, *rollup.measures]
+            found = connection.execute(rollup.cells(-1, condition))
+            rows = [dict(zip(names, row, strict=True)) for row in found]
+            taken["cells"].append((rollup, rows))
+    taken[kind] |= ids
+
+
+def _add_rows(connection: Connection, rollup: _Rollup, rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        if isinstance(row["day"], str):  # SQLite hands the computed day back as text
+            row["day"] = date.fromisoformat(row["day"])
+    for start in range(0, len(rows), 500):
+        _upsert(connection, rollup, rows[start : start + 500])
 
 
 @event.listens_for(Session, "before_flush")
@@ -394,44 +428,42 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
             isinstance(obj, RecoveryAction) and obj.id is not None and _changed(obj, _ACTION_INPUTS)
         ):
             actions.add(obj.id)
-    new_records = any(isinstance(obj, Complaint | RecoveryAction) for obj in session.new)
-    if not (complaints or actions or new_records):
+    if not (complaints or actions):
         return
     connection = session.connection()
     for condition in _id_conditions(RecoveryAction.complaint_id, cost_keys_moved):
         actions.update(connection.scalars(select(RecoveryAction.id).where(condition)))
     taken = _taken_out(session)
-    _apply_complaints(connection, -1, complaints - taken["complaints"])
-    _apply_recovery_actions(connection, -1, actions - taken["actions"])
-    taken["complaints"] |= complaints
-    taken["actions"] |= actions
+    _take_out(connection, taken, "complaints", complaints)
+    _take_out(connection, taken, "actions", actions)
 
 
-def _take_out_deleted(connection: Connection, target: Any, kind: str, apply: Any) -> None:
+def _take_out_deleted(connection: Connection, target: Any, kind: str) -> None:
     # Deletions are caught as the flush performs them (a cascade finds its rows only then),
     # unless `_before_flush` took the record out already.
     session = object_session(target)
-    taken = _taken_out(session) if session is not None else None
-    if taken is not None and target.id in taken[kind]:
+    if session is None:
+        taken: dict[str, Any] = {"complaints": set(), "actions": set(), "cells": []}
+        _take_out(connection, taken, kind, {target.id})
+        for rollup, rows in taken["cells"]:
+            _add_rows(connection, rollup, rows)
         return
-    apply(connection, -1, [target.id])
-    if taken is not None:
-        taken[kind].add(target.id)
+    _take_out(connection, _taken_out(session), kind, {target.id})
 
 
 @event.listens_for(Complaint, "before_delete")
 def _complaint_deleted(mapper: Any, connection: Connection, target: Complaint) -> None:
-    _take_out_deleted(connection, target, "complaints", _apply_complaints)
+    _take_out_deleted(connection, target, "complaints")
 
 
 @event.listens_for(RecoveryAction, "before_delete")
 def _action_deleted(mapper: Any, connection: Connection, target: RecoveryAction) -> None:
-    _take_out_deleted(connection, target, "actions", _apply_recovery_actions)
+    _take_out_deleted(connection, target, "actions")
 
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, flush_context: Any) -> None:
-    taken = session.info.pop(_TAKEN_OUT, {"complaints": set(), "actions": set()})
+    taken = session.info.pop(_TAKEN_OUT, {"complaints": set(), "actions": set(), "cells": []})
     complaints = set(taken["complaints"])
     actions = set(taken["actions"])
     for obj in session.new:
@@ -441,15 +473,17 @@ def _after_flush(session: Session, flush_context: Any) -> None:
             actions.add(obj.id)
     if not (complaints or actions):
         return
-    # Records deleted in this flush are gone, so they are not put back.
     connection = session.connection()
+    for rollup, rows in taken["cells"]:
+        _add_rows(connection, rollup, rows)
+    # Records deleted in this flush are gone, so they are not put back.
     _apply_complaints(connection, +1, complaints)
     _apply_recovery_actions(connection, +1, actions)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, previous_transaction: Any) -> None:
-    # A failed flush's take-outs were rolled back with it (savepoints included).
+    # Nothing taken out was applied yet: a rolled-back flush leaves nothing to undo.
     session.info.pop(_TAKEN_OUT, None)
 
 
