@@ -1,13 +1,16 @@
 """Human reference numbers: CMP-2026-000123, NC-2026-000045, CAPA-2026-000007.
 
-One counter row per (prefix, year), incremented inside the caller's transaction. PostgreSQL locks
-the row (`FOR UPDATE`); SQLite transactions are serialised by `BEGIN IMMEDIATE`. Either way two
-records can never get the same number, and a rolled-back transaction gives its number back.
+One counter row per (prefix, year), incremented inside the caller's transaction by a single
+upsert (`take_numbers`): the row stays locked until the transaction ends, so two records can never
+get the same number, concurrent first numbers of a year included, and a rolled-back transaction
+gives its number back.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, select
+from sqlalchemy import Integer, String
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.db import Base
@@ -21,19 +24,32 @@ class ReferenceCounter(Base):
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+def take_numbers(session: Session, prefix: str, year: int, count: int = 1) -> int:
+    """Add `count` to the (prefix, year) counter, creating it at zero, and return its new last
+    value: one upsert, so even two transactions taking the first number of a year at once queue
+    on the row instead of both inserting it (PostgreSQL answered one of them with a unique
+    violation when this was a read-then-insert)."""
+    table = ReferenceCounter.__table__
+    dialect_insert = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
+    statement = (
+        dialect_insert(table)
+        .values(prefix=prefix, year=year, last_value=count)
+        .on_conflict_do_update(
+            index_elements=[table.c.prefix, table.c.year],
+            set_={"last_value": table.c.last_value + count},
+        )
+        .returning(table.c.last_value)
+    )
+    return int(session.execute(statement).scalar_one())
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def next_reference(session: Session, prefix: str, year: int) -> str:
     """The next reference for `prefix` in `year`, e.g. next_reference(s, "CMP", 2026)."""
-    counter = session.scalar(
-        select(ReferenceCounter)
-        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
-        .with_for_update()
-    )
-    if counter is None:
-        counter = ReferenceCounter(prefix=prefix, year=year, last_value=0)
-        session.add(counter)
-    counter.last_value += 1
-    session.flush()
-    return format_reference(prefix, year, counter.last_value)
+    return format_reference(prefix, year, take_numbers(session, prefix, year))
 
 
 def format_reference(prefix: str, year: int, number: int) -> str:
@@ -45,15 +61,5 @@ def next_references(session: Session, prefix: str, year: int, count: int) -> lis
     (bulk imports); the same locking as `next_reference`."""
     if count <= 0:
         return []
-    counter = session.scalar(
-        select(ReferenceCounter)
-        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == year)
-        .with_for_update()
-    )
-    if counter is None:
-        counter = ReferenceCounter(prefix=prefix, year=year, last_value=0)
-        session.add(counter)
-    first = counter.last_value + 1
-    counter.last_value += count
-    session.flush()
-    return [format_reference(prefix, year, number) for number in range(first, first + count)]
+    last = take_numbers(session, prefix, year, count)
+    return [format_reference(prefix, year, number) for number in range(last - count + 1, last + 1)]

@@ -28,7 +28,7 @@ from app.core.db import all_or_nothing, ensure_current_version, utcnow
 from app.core.errors import ServiceError
 from app.core.files import check_upload, store
 from app.core.permissions import Permission, Role, role_can
-from app.core.references import ReferenceCounter
+from app.core.references import take_numbers
 from app.core.signatures import Signature, SignatureMeaning, changed_after_signature
 from app.core.validation import checked_text
 from app.core.workflow import TransitionRefused
@@ -81,17 +81,7 @@ def prefix_of(doc_type: DocumentType) -> str:
 def next_number(doc_type: DocumentType) -> str:
     """The next number of the type, e.g. DOC-PRO-0007 (a counter row per prefix, year 0)."""
     prefix = prefix_of(doc_type)
-    counter = db.session.scalar(
-        select(ReferenceCounter)
-        .where(ReferenceCounter.prefix == prefix, ReferenceCounter.year == 0)
-        .with_for_update()
-    )
-    if counter is None:
-        counter = ReferenceCounter(prefix=prefix, year=0, last_value=0)
-        db.session.add(counter)
-    counter.last_value += 1
-    db.session.flush()
-    return f"{prefix}-{counter.last_value:04d}"
+    return f"{prefix}-{take_numbers(db.session, prefix, 0):04d}"
 
 
 def read_days() -> int:
