@@ -50,10 +50,12 @@ format: install-dev
 	$(BIN)/ruff check --fix .
 
 # The suite runs in PYTEST_WORKERS processes (pytest-xdist; 0 runs it in this one), then the
-# browser tests on their own, so Chromium never competes with a second worker for the CPU. That
-# pass collects only tests/browser: the `browser` fixture lives there, so every browser test does.
+# browser tests in a pass of their own, also in PYTEST_WORKERS processes: a browser test mostly
+# waits (for Chromium, for the live server), so two of them share the two cores well, while a
+# browser test beside the CPU-bound unit tests would be starved. That pass collects only
+# tests/browser: the `browser` fixture lives there, so every browser test does.
 PYTEST_WORKERS ?= 2
-PYTEST_RUN = $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser" && $(BIN)/pytest -p no:xdist -m browser tests/browser
+PYTEST_RUN = $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser" && $(BIN)/pytest -n $(PYTEST_WORKERS) -m browser tests/browser
 
 test-sqlite: install-dev install-browser
 	env -u TEST_DATABASE_URL sh -c '$(PYTEST_RUN)'
