@@ -380,8 +380,13 @@ def _changed(obj: object, names: frozenset[str]) -> bool:
     return any(attrs[name].history.has_changes() for name in names if name in attrs)
 
 
+def _nothing_taken_out() -> dict[str, Any]:
+    """What a flush has taken out so far: the ids of the records read, and their old cells."""
+    return {"complaints": set(), "actions": set(), "cells": []}
+
+
 def _taken_out(session: Session) -> dict[str, Any]:
-    return session.info.setdefault(_TAKEN_OUT, {"complaints": set(), "actions": set(), "cells": []})
+    return session.info.setdefault(_TAKEN_OUT, _nothing_taken_out())
 
 
 def _take_out(connection: Connection, taken: dict[str, Any], kind: str, ids: set[int]) -> None:
@@ -443,7 +448,7 @@ def _take_out_deleted(connection: Connection, target: Any, kind: str) -> None:
     # unless `_before_flush` took the record out already.
     session = object_session(target)
     if session is None:
-        taken: dict[str, Any] = {"complaints": set(), "actions": set(), "cells": []}
+        taken = _nothing_taken_out()
         _take_out(connection, taken, kind, {target.id})
         for rollup, rows in taken["cells"]:
             _add_rows(connection, rollup, rows)
@@ -463,7 +468,7 @@ def _action_deleted(mapper: Any, connection: Connection, target: RecoveryAction)
 
 @event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, flush_context: Any) -> None:
-    taken = session.info.pop(_TAKEN_OUT, {"complaints": set(), "actions": set(), "cells": []})
+    taken = session.info.pop(_TAKEN_OUT, None) or _nothing_taken_out()
     complaints = set(taken["complaints"])
     actions = set(taken["actions"])
     for obj in session.new:
