@@ -25,6 +25,7 @@ from app.extensions import db
 from app.organisation.models import Customer, CustomerSegment, Site
 from tests import factories
 from tests.conftest import is_postgres
+from tests.processes import run_together
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -225,20 +226,12 @@ def test_concurrent_writers_in_separate_processes_keep_one_chain(databases):
     app = databases.new_migrated_app()
     url = app.config["DATABASE_URL"]
     workers, per_worker = 4, 15
-    env = {**os.environ, "LOOP_ENV": "testing"}
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.core.concurrent_writer", url, str(n), str(per_worker)],
-            cwd=ROOT,
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(workers)
-    ]
-    for process in processes:
-        _, stderr = process.communicate(timeout=300)
-        assert process.returncode == 0, stderr
+    run_together(
+        [
+            ["-m", "tests.core.concurrent_writer", url, str(n), str(per_worker)]
+            for n in range(workers)
+        ]
+    )
     with app.extensions["loop_db"].engine.connect() as connection:
         result = verify_chain(connection)
         actors = connection.execute(
@@ -264,22 +257,13 @@ def test_gets_that_write_and_writers_in_separate_processes_keep_one_chain(databa
         db.session.commit()
         email = user.email
     writers, getters, per_process = 2, 2, 12
-    env = {**os.environ, "LOOP_ENV": "testing"}
     commands = [
         ["tests.core.concurrent_writer", url, str(n), str(per_process)] for n in range(writers)
     ] + [
         ["tests.core.concurrent_get_writer", url, email, factories.TEST_PASSWORD, str(per_process)]
         for _ in range(getters)
     ]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", *command], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
-        )
-        for command in commands
-    ]
-    for process in processes:
-        _, stderr = process.communicate(timeout=300)
-        assert process.returncode == 0, stderr
+    run_together([["-m", *command] for command in commands])
     with app.extensions["loop_db"].engine.connect() as connection:
         result = verify_chain(connection)
         actions = connection.execute(select(AuditEvent.action)).scalars().all()

@@ -3,11 +3,6 @@ or fails, the dashboard's sums come out exact, and the audit chain stays one cha
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from sqlalchemy import func, select
 
 from app.complaints.models import Complaint
@@ -17,8 +12,7 @@ from app.metrics import kpis, rollup
 from app.metrics.kpis import Scope
 from app.organisation.models import Process
 from tests import factories
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.processes import run_together
 
 
 def test_concurrent_writers_to_the_same_cells_keep_the_rollups_exact(databases):
@@ -30,21 +24,9 @@ def test_concurrent_writers_to_the_same_cells_keep_the_rollups_exact(databases):
         db.session.commit()
         lead_id, process_id = lead.id, process.id
     writers, per_writer = 3, 6
-    env = {**os.environ, "LOOP_ENV": "testing"}
-    command = ["-m", "tests.metrics.concurrent_complaints", app.config["DATABASE_URL"]]
-    processes = [
-        subprocess.Popen(
-            [sys.executable, *command, str(lead_id), str(process_id), str(per_writer)],
-            cwd=ROOT,
-            env=env,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(writers)
-    ]
-    for process_ in processes:
-        _, stderr = process_.communicate(timeout=300)
-        assert process_.returncode == 0, stderr
+    url = app.config["DATABASE_URL"]
+    writer = ["-m", "tests.metrics.concurrent_complaints", url, str(lead_id), str(process_id)]
+    run_together([[*writer, str(per_writer)] for _ in range(writers)])
 
     with app.app_context():
         scope = Scope.last_days(1, process_id=process_id)

@@ -4,13 +4,9 @@ On SQLite, and on PostgreSQL in the PostgreSQL run."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import datetime
 from itertools import pairwise
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -20,8 +16,8 @@ from app.extensions import db
 from app.scheduler.models import JobRun, JobRunStatus, ScheduledJob
 from app.scheduler.registry import JobDefinition, register_job, unregister_job
 from app.scheduler.runner import ensure_job_row
+from tests.processes import run_together
 
-REPO = Path(__file__).resolve().parents[2]
 PROCESSES = 3
 RUN_SECONDS = 6
 TIMEOUT_SECONDS = 90
@@ -50,31 +46,13 @@ def test_three_schedulers_run_every_slot_exactly_once(fresh_database_url, tmp_pa
     _prepare(fresh_database_url)
     probe_file = tmp_path / "probe.log"
     env = {
-        **os.environ,
         "DATABASE_URL": fresh_database_url,
-        "LOOP_ENV": "testing",
         "LOOP_INSTANCE_DIR": str(tmp_path),
         "LOOP_PROBE_FILE": str(probe_file),
     }
-    flask = [sys.executable, "-m", "flask", "--app", "tests.scheduler.scheduler_app"]
+    flask = ["-m", "flask", "--app", "tests.scheduler.scheduler_app"]
     command = [*flask, "scheduler", "run", "--tick", "0.2", "--for", str(RUN_SECONDS)]
-    processes = [
-        subprocess.Popen(
-            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        for _ in range(PROCESSES)
-    ]
-    outputs = []
-    try:
-        for process in processes:
-            output, _ = process.communicate(timeout=TIMEOUT_SECONDS)
-            outputs.append(output)
-            assert process.returncode == 0, output
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=10)
+    outputs = run_together([command] * PROCESSES, env, timeout=TIMEOUT_SECONDS)
 
     lines = probe_file.read_text(encoding="ascii").split()
     slots = [datetime.fromisoformat(value) for value in lines[0::2]]

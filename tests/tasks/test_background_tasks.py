@@ -293,12 +293,8 @@ def test_the_embedded_scheduler_runs_queued_tasks(committing_app) -> None:
 def test_separate_scheduler_processes_run_every_task_exactly_once(databases, tmp_path) -> None:
     """Two `flask … scheduler run` processes: every queued export runs, and runs once (each run
     records one export event)."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     from tests import factories
+    from tests.processes import run_together
 
     app = databases.new_migrated_app()
     url = app.config["DATABASE_URL"]
@@ -307,24 +303,9 @@ def test_separate_scheduler_processes_run_every_task_exactly_once(databases, tmp
         params = {"list": "complaints", "rows": 0, "path": "/complaints/export.csv", "args": {}}
         ids = [services.enqueue("csv-export", params, user).id for _ in range(6)]
         db.session.commit()
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "LOOP_ENV": "testing",
-        "LOOP_INSTANCE_DIR": str(tmp_path),
-        "LOOP_TASK_POLL_SECONDS": "1",
-    }
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run", "--for", "8"]
-    repo = Path(__file__).resolve().parents[2]
-    processes = [
-        subprocess.Popen(
-            command, cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        for _ in range(2)
-    ]
-    for process in processes:
-        output, _ = process.communicate(timeout=120)
-        assert process.returncode == 0, output
+    env = {"DATABASE_URL": url, "LOOP_INSTANCE_DIR": str(tmp_path), "LOOP_TASK_POLL_SECONDS": "1"}
+    command = ["-m", "flask", "--app", "wsgi", "scheduler", "run", "--for", "8"]
+    run_together([command] * 2, env, timeout=120)
     with app.app_context():
         tasks = db.session.scalars(select(BackgroundTask).order_by(BackgroundTask.id)).all()
         exports = db.session.scalars(
