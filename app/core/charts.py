@@ -23,8 +23,9 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import matplotlib
@@ -32,6 +33,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 from matplotlib import rc_context
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
@@ -105,9 +107,14 @@ def cache_info() -> CacheInfo:
     return CacheInfo(_cache_info.hits, _cache_info.drawn)
 
 
-def clear_cache() -> None:
+def clear_cache(*, canvases: bool = False) -> None:
+    """Forget every chart drawn; with `canvases`, also the figures kept to draw on (as in a new
+    process)."""
     with _cache_lock:
         _cache.clear()
+    if canvases:
+        with _canvas_lock:
+            _canvases.clear()
 
 
 def _memoised(function: F) -> F:
@@ -135,19 +142,91 @@ def _memoised(function: F) -> F:
 
 
 def _figure(margins: Margins = PLAIN, width: float = 7.0, height: float = 3.2) -> Figure:
-    figure = Figure(figsize=(width, height), dpi=100)
+    # 72 dpi is the SVG writer's own resolution: at any other figure dpi it switches the figure to
+    # 72 and back around every save, and each switch invalidates every transform in the figure.
+    figure = Figure(figsize=(width, height), dpi=72)
     figure.subplots_adjust(
         left=margins.left, right=margins.right, bottom=margins.bottom, top=margins.top
     )
     return figure
 
 
+@dataclass
+class _Canvas:
+    """A figure kept between charts of one kind, with what `build` set on it (margins, axes,
+    locators, fixed limits). A chart draws its data on it, is saved, and `wipe` takes the data
+    away again: every artist the chart added, and the axes' limits back to what `build` left, so
+    the next chart starts exactly where a new figure would. Creating the figure, its axes and
+    their ticks costs more than drawing a small chart."""
+
+    figure: Figure
+    axes: Axes
+    share: Axes | None = None  # the Pareto chart's right-hand share axis
+    _built: list[tuple[Axes, bool, bool, tuple[float, float], tuple[float, float]]] = field(
+        default_factory=list
+    )
+
+    def __post_init__(self) -> None:
+        for axes in self._every_axes():
+            axes.xaxis.set_label_coords(0.5, 0)  # no x label: skip measuring the tick labels
+            self._built.append(
+                (
+                    axes,
+                    axes.get_autoscalex_on(),
+                    axes.get_autoscaley_on(),
+                    axes.get_xlim(),
+                    axes.get_ylim(),
+                )
+            )
+
+    def _every_axes(self) -> list[Axes]:
+        return [self.axes] if self.share is None else [self.axes, self.share]
+
+    def wipe(self) -> None:
+        for axes, auto_x, auto_y, xlim, ylim in self._built:
+            for container in list(axes.containers):
+                container.remove()
+            for artist in [*axes.lines, *axes.patches, *axes.collections, *axes.texts]:
+                artist.remove()
+            if (legend := axes.get_legend()) is not None:
+                legend.remove()
+            axes.relim()
+            axes.set_xlim(xlim, auto=auto_x)
+            axes.set_ylim(ylim, auto=auto_y)
+
+
+_canvases: dict[str, list[_Canvas]] = {}
+_canvas_lock = threading.Lock()
+
+
+@contextmanager
+def _canvas(kind: str, build: Callable[[], _Canvas]) -> Iterator[_Canvas]:
+    """A free canvas of `kind` (built if none is free) for the duration of one chart. Each
+    canvas serves one chart at a time, so threads never share a figure. A chart that fails
+    leaves its canvas out of the pool: what it holds is then unknown."""
+    with _canvas_lock:
+        free = _canvases.get(kind)
+        canvas = free.pop() if free else None
+    with rc_context(_RC):
+        if canvas is None:
+            canvas = build()
+        yield canvas
+        canvas.wipe()
+    with _canvas_lock:
+        _canvases.setdefault(kind, []).append(canvas)
+
+
+def _titled(axes: Axes, title: str, pad: float | None = None) -> None:
+    # An explicit y keeps the title where matplotlib would put it (the x axis is at the bottom)
+    # without measuring every axis of the figure to check.
+    axes.set_title(title, y=1.0, pad=pad)
+
+
 def _to_svg(figure: Figure, title: str) -> str:
     """The figure as one inline `<svg>` element: no XML prolog, scalable, titled for assistive
-    technology."""
+    technology. Called inside `rc_context(_RC)`."""
     buffer = io.StringIO()
-    with rc_context(_RC):
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
     text = _without_inline_style(text)
@@ -184,10 +263,52 @@ def _shorten(label: str, limit: int = 22) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def _empty(axes, message: str = "No data for this selection") -> None:
-    axes.set_xticks([])
-    axes.set_yticks([])
-    axes.text(0.5, 0.5, message, ha="center", va="center", color=MUTED, transform=axes.transAxes)
+def _empty_svg(
+    title: str,
+    message: str = "No data for this selection",
+    margins: Margins = PLAIN,
+    size: tuple[float, float] = (7.0, 3.2),
+    pad: float | None = None,
+) -> str:
+    """A chart with nothing to draw says so, on a figure of its own (rare enough not to keep)."""
+    with rc_context(_RC):
+        figure = _figure(margins, *size)
+        axes = figure.add_subplot()
+        _titled(axes, title, pad)
+        if margins is DIAGRAM:
+            axes.set_axis_off()
+        axes.set_xticks([])
+        axes.set_yticks([])
+        axes.text(
+            0.5, 0.5, message, ha="center", va="center", color=MUTED, transform=axes.transAxes
+        )
+        return _to_svg(figure, title)
+
+
+def _plain(integer_y: bool = False, percent: bool = False) -> Callable[[], _Canvas]:
+    def build() -> _Canvas:
+        axes = _figure().add_subplot()
+        if integer_y:
+            axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if percent:
+            axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+            axes.set_ylim(0, 1.05)
+        return _Canvas(axes.get_figure(), axes)
+
+    return build
+
+
+def _pareto_canvas() -> _Canvas:
+    axes = _figure(PARETO).add_subplot()
+    axes.tick_params(axis="x", labelrotation=35)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    share_axes = axes.twinx()
+    share_axes.set_ylim(0, 1.05)
+    share_axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+    share_axes.grid(False)
+    share_axes.spines["right"].set_visible(True)
+    share_axes.set_ylabel("Cumulative share")
+    return _Canvas(axes.get_figure(), axes, share_axes)
 
 
 def pareto_chart_svg(
@@ -206,33 +327,22 @@ def pareto_chart_svg(
 
 @_memoised
 def _pareto_svg(bars: tuple[tuple[str, int, float, bool], ...], title: str, y_label: str) -> str:
-    with rc_context(_RC):
-        figure = _figure(PARETO)
-        axes = figure.add_subplot()
-        axes.set_title(title)
-        if not bars:
-            _empty(axes)
-            return _to_svg(figure, title)
+    if not bars:
+        return _empty_svg(title, margins=PARETO)
+    with _canvas("pareto", _pareto_canvas) as canvas:
+        axes, share_axes = canvas.axes, canvas.share
+        assert share_axes is not None
+        _titled(axes, title)
         positions = list(range(len(bars)))
         colours = [PRIMARY if vital_few else "#9cc3cc" for _, _, _, vital_few in bars]
         axes.bar(positions, [count for _, count, _, _ in bars], color=colours, width=0.7)
-        axes.set_xticks(positions, [name for name, _, _, _ in bars])
-        axes.tick_params(axis="x", labelrotation=35)
-        for tick in axes.get_xticklabels():
-            tick.set_horizontalalignment("right")
+        axes.set_xticks(positions, [name for name, _, _, _ in bars], ha="right")
         axes.set_ylabel(y_label)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        share_axes = axes.twinx()
         share_axes.plot(
             positions, [share for _, _, share, _ in bars], color=ACCENT, marker="o", ms=3
         )
         share_axes.axhline(0.8, color=ACCENT, linestyle="--", linewidth=0.8)
-        share_axes.set_ylim(0, 1.05)
-        share_axes.yaxis.set_major_formatter(PercentFormatter(1.0))
-        share_axes.grid(False)
-        share_axes.spines["right"].set_visible(True)
-        share_axes.set_ylabel("Cumulative share")
-        return _to_svg(figure, title)
+        return _to_svg(canvas.figure, title)
 
 
 @_memoised
@@ -246,13 +356,11 @@ def control_chart_svg(
     """A c-chart: the counts as a line, centre line and 3-sigma limits, points out of control
     (beyond a limit or in a run above the centre) marked in red, partial periods hollow and dotted
     (never judged). `labels` name the periods."""
-    with rc_context(_RC):
-        figure = _figure()
-        axes = figure.add_subplot()
-        axes.set_title(title)
-        if not points:
-            _empty(axes)
-            return _to_svg(figure, title)
+    if not points:
+        return _empty_svg(title)
+    with _canvas("line", _plain()) as canvas:
+        axes = canvas.axes
+        _titled(axes, title)
         xs = [point.index for point in points]
         whole = [point for point in points if not point.partial]
         partial = [point for point in points if point.partial]
@@ -306,7 +414,7 @@ def control_chart_svg(
         axes.set_ylabel(y_label)
         axes.set_xlim(xs[0] - 0.5, xs[-1] + 2.5)
         axes.set_ylim(bottom=0)
-        return _to_svg(figure, title)
+        return _to_svg(canvas.figure, title)
 
 
 @_memoised
@@ -317,13 +425,11 @@ def trend_chart_svg(
     y_label: str = "",
 ) -> str:
     """A line over periods; a missing value (None) leaves a gap rather than a fake zero."""
-    with rc_context(_RC):
-        figure = _figure()
-        axes = figure.add_subplot()
-        axes.set_title(title)
-        if not labels or all(value is None for value in values):
-            _empty(axes)
-            return _to_svg(figure, title)
+    if not labels or all(value is None for value in values):
+        return _empty_svg(title)
+    with _canvas("line", _plain()) as canvas:
+        axes = canvas.axes
+        _titled(axes, title)
         xs = list(range(len(labels)))
         ys = [float("nan") if value is None else value for value in values]
         axes.plot(xs, ys, color=PRIMARY, marker="o", ms=3, lw=1.2)
@@ -331,7 +437,7 @@ def trend_chart_svg(
         axes.set_xticks(xs[::step], [labels[i] for i in xs[::step]])
         axes.set_ylabel(y_label)
         axes.set_ylim(bottom=0)
-        return _to_svg(figure, title)
+        return _to_svg(canvas.figure, title)
 
 
 @_memoised
@@ -343,20 +449,17 @@ def bar_chart_svg(
 ) -> str:
     """Plain vertical bars in the order given (e.g. CAPA ageing buckets, RPN bands); bars named
     in `highlight` are drawn in the warning colour."""
-    with rc_context(_RC):
-        figure = _figure()
-        axes = figure.add_subplot()
-        axes.set_title(title)
-        if not bars or not any(value for _, value in bars):
-            _empty(axes)
-            return _to_svg(figure, title)
+    if not bars or not any(value for _, value in bars):
+        return _empty_svg(title)
+    with _canvas("bar", _plain(integer_y=True)) as canvas:
+        axes = canvas.axes
+        _titled(axes, title)
         positions = list(range(len(bars)))
         colours = [DANGER if name in highlight else PRIMARY for name, _ in bars]
         axes.bar(positions, [value for _, value in bars], color=colours, width=0.6)
         axes.set_xticks(positions, [_shorten(name) for name, _ in bars])
         axes.set_ylabel(y_label)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        return _to_svg(figure, title)
+        return _to_svg(canvas.figure, title)
 
 
 @_memoised
@@ -368,13 +471,12 @@ def grouped_bar_chart_svg(
     percent: bool = False,
 ) -> str:
     """Side-by-side bars: one group per name in `groups`, one bar per (series name, values)."""
-    with rc_context(_RC):
-        figure = _figure()
-        axes = figure.add_subplot()
-        axes.set_title(title)
-        if not groups or not series:
-            _empty(axes)
-            return _to_svg(figure, title)
+    if not groups or not series:
+        return _empty_svg(title)
+    kind = "grouped-percent" if percent else "grouped"
+    with _canvas(kind, _plain(percent=percent)) as canvas:
+        axes = canvas.axes
+        _titled(axes, title)
         palette = [PRIMARY, ACCENT, MUTED, DANGER]
         width = 0.8 / len(series)
         for offset, (name, values) in enumerate(series):
@@ -388,11 +490,8 @@ def grouped_bar_chart_svg(
             )
         axes.set_xticks(list(range(len(groups))), list(groups))
         axes.set_ylabel(y_label)
-        if percent:
-            axes.yaxis.set_major_formatter(PercentFormatter(1.0))
-            axes.set_ylim(0, 1.05)
         axes.legend(frameon=False, fontsize=8)
-        return _to_svg(figure, title)
+        return _to_svg(canvas.figure, title)
 
 
 _SVG_ID = re.compile(r'(\sid="|url\(#|href="#)([^")]+)')
@@ -402,6 +501,14 @@ def scoped_svg(svg: str, prefix: str) -> str:
     """`svg` with every id (and every reference to one) prefixed: matplotlib numbers its ids the
     same way in every figure, and one HTML document must not define an id twice."""
     return _SVG_ID.sub(lambda match: f"{match.group(1)}{prefix}-{match.group(2)}", svg)
+
+
+def _diagram_canvas() -> _Canvas:
+    axes = _figure(DIAGRAM, width=8.0).add_subplot()
+    axes.set_axis_off()
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.08)
+    return _Canvas(axes.get_figure(), axes)
 
 
 @_memoised
@@ -414,16 +521,15 @@ def operating_model_svg(
     department (middle) runs, and the recoveries (right) it owns. `departments` is
     (name, process names, recovery names); a recovery nobody owns is drawn in the warning
     colour."""
-    with rc_context(_RC):
-        processes = sorted({name for _, names, _ in departments for name in names})
-        rows = max(len(processes), len(departments), len(recoveries), 1)
-        figure = _figure(DIAGRAM, width=8.0, height=max(2.4, 0.42 * rows + 0.9))
-        axes = figure.add_subplot()
-        axes.set_title(title, pad=14)  # clear of the column headings
-        axes.set_axis_off()
-        if not departments:
-            _empty(axes, "No departments yet")
-            return _to_svg(figure, title)
+    processes = sorted({name for _, names, _ in departments for name in names})
+    rows = max(len(processes), len(departments), len(recoveries), 1)
+    size = (8.0, max(2.4, 0.42 * rows + 0.9))
+    if not departments:
+        return _empty_svg(title, "No departments yet", DIAGRAM, size, pad=14)
+    with _canvas("model", _diagram_canvas) as canvas:
+        axes = canvas.axes
+        canvas.figure.set_size_inches(size)
+        _titled(axes, title, pad=14)  # clear of the column headings
 
         def spread(count: int) -> list[float]:
             return [1 - (index + 0.5) / count for index in range(count)]
@@ -484,6 +590,4 @@ def operating_model_svg(
             (x_recovery, "Recoveries"),
         ):
             axes.text(x, 1.04, heading, ha="center", va="bottom", color=MUTED, fontweight="bold")
-        axes.set_xlim(0, 1)
-        axes.set_ylim(0, 1.08)
-        return _to_svg(figure, title)
+        return _to_svg(canvas.figure, title)
