@@ -34,6 +34,7 @@ matplotlib.use("Agg")
 
 from matplotlib import rc_context, rcParams
 from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.textpath import text_to_path
@@ -219,6 +220,33 @@ def _canvas(kind: str, build: Callable[[], _Canvas]) -> Iterator[_Canvas]:
         _canvases.setdefault(kind, []).append(canvas)
 
 
+def _bars(
+    axes: Axes,
+    xs: Sequence[float],
+    heights: Sequence[float],
+    colours: Sequence[str] | str,
+    width: float,
+    label: str | None = None,
+) -> None:
+    """Vertical bars from zero, as one collection: what `Axes.bar` draws (no edge, the value axis
+    starting at zero without a margin), without a Rectangle artist per bar to create, fit into the
+    limits and draw one by one."""
+    half = width / 2
+    corners = [
+        ((x - half, 0), (x + half, 0), (x + half, h), (x - half, h))
+        for x, h in zip(xs, heights, strict=True)
+    ]
+    bars = PolyCollection(
+        corners,
+        facecolors=colours,
+        edgecolors="none",
+        linewidths=0,
+        label=label,
+    )
+    bars.sticky_edges.y.append(0)
+    axes.add_collection(bars)
+
+
 def _titled(axes: Axes, title: str, pad: float | None = None) -> None:
     # An explicit y keeps the title where matplotlib would put it (the x axis is at the bottom)
     # without measuring every axis of the figure to check.
@@ -361,7 +389,7 @@ def _pareto_svg(bars: tuple[tuple[str, int, float, bool], ...], title: str, y_la
         _titled(axes, title)
         positions = list(range(len(bars)))
         colours = [PRIMARY if vital_few else "#9cc3cc" for _, _, _, vital_few in bars]
-        axes.bar(positions, [count for _, count, _, _ in bars], color=colours, width=0.7)
+        _bars(axes, positions, [count for _, count, _, _ in bars], colours, 0.7)
         axes.set_xticks(positions, [name for name, _, _, _ in bars], ha="right")
         _y_label(axes, y_label)
         share_axes.plot(
@@ -482,7 +510,7 @@ def bar_chart_svg(
         _titled(axes, title)
         positions = list(range(len(bars)))
         colours = [DANGER if name in highlight else PRIMARY for name, _ in bars]
-        axes.bar(positions, [value for _, value in bars], color=colours, width=0.6)
+        _bars(axes, positions, [value for _, value in bars], colours, 0.6)
         axes.set_xticks(positions, [_shorten(name) for name, _ in bars])
         _y_label(axes, y_label)
         return _to_svg(canvas.figure, title)
@@ -507,11 +535,12 @@ def grouped_bar_chart_svg(
         width = 0.8 / len(series)
         for offset, (name, values) in enumerate(series):
             xs = [index + (offset - (len(series) - 1) / 2) * width for index in range(len(groups))]
-            axes.bar(
+            _bars(
+                axes,
                 xs,
                 [0 if value is None else value for value in values],
-                width=width,
-                color=palette[offset % len(palette)],
+                palette[offset % len(palette)],
+                width,
                 label=name,
             )
         axes.set_xticks(list(range(len(groups))), list(groups))
