@@ -117,7 +117,7 @@ def clear_cache(*, canvases: bool = False) -> None:
     with _cache_lock:
         _cache.clear()
     if canvases:
-        with _canvas_lock:
+        with _draw_lock:
             _canvases.clear()
 
 
@@ -199,25 +199,21 @@ class _Canvas:
             axes.set_ylim(ylim, auto=auto_y)
 
 
-_canvases: dict[str, list[_Canvas]] = {}
-_canvas_lock = threading.Lock()
+# Matplotlib's rcParams are global and its figures are not thread-safe: one chart is drawn at a
+# time per process. Drawing is CPU-bound Python, so the lock costs no throughput.
+_draw_lock = threading.Lock()
+_canvases: dict[str, _Canvas] = {}
 
 
 @contextmanager
 def _canvas(kind: str, build: Callable[[], _Canvas]) -> Iterator[_Canvas]:
-    """A free canvas of `kind` (built if none is free) for the duration of one chart. Each
-    canvas serves one chart at a time, so threads never share a figure. A chart that fails
-    leaves its canvas out of the pool: what it holds is then unknown."""
-    with _canvas_lock:
-        free = _canvases.get(kind)
-        canvas = free.pop() if free else None
-    with rc_context(_RC):
-        if canvas is None:
-            canvas = build()
+    """The kept canvas of `kind` (built the first time) for the duration of one chart. A chart
+    that fails leaves its canvas out: what it holds is then unknown."""
+    with _draw_lock, rc_context(_RC):
+        canvas = _canvases.pop(kind, None) or build()
         yield canvas
         canvas.wipe()
-    with _canvas_lock:
-        _canvases.setdefault(kind, []).append(canvas)
+        _canvases[kind] = canvas
 
 
 def _bars(
@@ -325,7 +321,7 @@ def _empty_svg(
     pad: float | None = None,
 ) -> str:
     """A chart with nothing to draw says so, on a figure of its own (rare enough not to keep)."""
-    with rc_context(_RC):
+    with _draw_lock, rc_context(_RC):
         figure = _figure(margins, *size)
         axes = figure.add_subplot()
         _titled(axes, title, pad)

@@ -122,3 +122,19 @@ def test_a_chart_does_not_depend_on_the_charts_drawn_before_it() -> None:
     )
     charts.clear_cache()
     assert draw_each() == first  # drawn again on the kept figures
+
+
+def test_charts_drawn_from_several_threads_come_out_as_drawn_alone() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    inputs = [pareto([(f"C{i}", 40 - i), (f"D{i}", 5 + i), ("E", 3)]) for i in range(8)]
+    charts.clear_cache()
+    alone = [charts.pareto_chart_svg(bars, f"Chart {i}") for i, bars in enumerate(inputs)]
+    charts.clear_cache()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(
+            pool.map(
+                lambda item: charts.pareto_chart_svg(item[1], f"Chart {item[0]}"), enumerate(inputs)
+            )
+        )
+    assert together == alone
