@@ -9,10 +9,23 @@ off so a `$` in a category name stays a dollar sign. The SVG holds no script.
 Colours follow the app's palette; every chart also has a title and a text alternative (`<title>`),
 and callers show the same numbers in a table or CSV.
 
-Speed: each chart has fixed margins (matplotlib's constrained layout measured every label twice and
-cost more than the drawing), and because a chart is a pure function of its inputs, the SVG of the
-last CHART_CACHE_SIZE distinct inputs is kept per process: a dashboard whose figures did not change
-draws nothing again. The key is the inputs themselves, so no write can make an entry stale.
+Speed (docs/benchmarks.md, "Dashboard charts"): a cold chart is almost all matplotlib drawing its
+ticks, so everything around that is cut. Each chart kind is drawn on a figure kept per process
+(`_Canvas`): building a Figure, its Axes and their ticks cost more than drawing a small chart, so
+after saving, `wipe` removes what the chart added and restores the axes' limits, and the next chart
+of that kind starts exactly where a new figure would (the SVG is byte-identical). Margins are fixed
+(constrained layout measured every label twice); the title and the y axis label are placed
+directly instead of matplotlib laying out every tick label again to find room; tick labels are
+kept out of layout, so each is laid out once less per save; figures are at 72 dpi, the SVG
+writer's own, so a save does not switch the dpi and invalidate every transform twice; bars are one
+PolyCollection per series rather than a Rectangle artist per bar. One chart is drawn at a time per
+process: matplotlib's rcParams are global, and drawing is CPU-bound anyway.
+
+A chart is a pure function of its inputs, so the SVG of the last CHART_CACHE_SIZE distinct inputs
+is kept per process: a dashboard whose figures did not change draws nothing again. The key is the
+inputs themselves, so no write can make an entry stale. It is not shared between workers: a store
+of rendered SVG would need writes during read-only requests and a way to expire entries when the
+drawing code changes, to save one ~20 ms draw per chart per worker.
 """
 
 from __future__ import annotations
@@ -23,17 +36,23 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import rc_context
+from matplotlib import rc_context, rcParams
+from matplotlib.axes import Axes
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import text_to_path
 from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.transforms import ScaledTranslation
 
 from app.core.spc import ChartPoint, ControlLimits, ParetoBar
 
@@ -105,9 +124,14 @@ def cache_info() -> CacheInfo:
     return CacheInfo(_cache_info.hits, _cache_info.drawn)
 
 
-def clear_cache() -> None:
+def clear_cache(*, canvases: bool = False) -> None:
+    """Forget every chart drawn; with `canvases`, also the figures kept to draw on (as in a new
+    process)."""
     with _cache_lock:
         _cache.clear()
+    if canvases:
+        with _draw_lock:
+            _canvases.clear()
 
 
 def _memoised(function: F) -> F:
@@ -135,19 +159,145 @@ def _memoised(function: F) -> F:
 
 
 def _figure(margins: Margins = PLAIN, width: float = 7.0, height: float = 3.2) -> Figure:
-    figure = Figure(figsize=(width, height), dpi=100)
+    # 72 dpi is the SVG writer's own resolution: at any other figure dpi it switches the figure to
+    # 72 and back around every save, and each switch invalidates every transform in the figure.
+    figure = Figure(figsize=(width, height), dpi=72)
     figure.subplots_adjust(
         left=margins.left, right=margins.right, bottom=margins.bottom, top=margins.top
     )
     return figure
 
 
+@dataclass
+class _Canvas:
+    """A figure kept between charts of one kind, with what `build` set on it (margins, axes,
+    locators, fixed limits). A chart draws its data on it, is saved, and `wipe` takes the data
+    away again: every artist the chart added, and the axes' limits back to what `build` left, so
+    the next chart starts exactly where a new figure would. Creating the figure, its axes and
+    their ticks costs more than drawing a small chart."""
+
+    figure: Figure
+    axes: Axes
+    share: Axes | None = None  # the Pareto chart's right-hand share axis
+    _built: list[tuple[Axes, bool, bool, tuple[float, float], tuple[float, float]]] = field(
+        default_factory=list
+    )
+
+    def __post_init__(self) -> None:
+        for axes in self._every_axes():
+            axes.xaxis.set_label_coords(0.5, 0)  # no x label: skip measuring the tick labels
+            self._built.append(
+                (
+                    axes,
+                    axes.get_autoscalex_on(),
+                    axes.get_autoscaley_on(),
+                    axes.get_xlim(),
+                    axes.get_ylim(),
+                )
+            )
+
+    def _every_axes(self) -> list[Axes]:
+        return [self.axes] if self.share is None else [self.axes, self.share]
+
+    def wipe(self) -> None:
+        for axes, auto_x, auto_y, xlim, ylim in self._built:
+            for container in list(axes.containers):
+                container.remove()
+            for artist in [*axes.lines, *axes.patches, *axes.collections, *axes.texts]:
+                artist.remove()
+            if (legend := axes.get_legend()) is not None:
+                legend.remove()
+            axes.relim()
+            axes.set_xlim(xlim, auto=auto_x)
+            axes.set_ylim(ylim, auto=auto_y)
+
+
+# Matplotlib's rcParams are global and its figures are not thread-safe: one chart is drawn at a
+# time per process. Drawing is CPU-bound Python, so the lock costs no throughput.
+_draw_lock = threading.Lock()
+_canvases: dict[str, _Canvas] = {}
+
+
+@contextmanager
+def _canvas(kind: str, build: Callable[[], _Canvas]) -> Iterator[_Canvas]:
+    """The kept canvas of `kind` (built the first time) for the duration of one chart. A chart
+    that fails leaves its canvas out: what it holds is then unknown."""
+    with _draw_lock, rc_context(_RC):
+        canvas = _canvases.pop(kind, None) or build()
+        yield canvas
+        canvas.wipe()
+        _canvases[kind] = canvas
+
+
+def _bars(
+    axes: Axes,
+    xs: Sequence[float],
+    heights: Sequence[float],
+    colours: Sequence[str] | str,
+    width: float,
+    label: str | None = None,
+) -> None:
+    """Vertical bars from zero, as one collection: what `Axes.bar` draws (no edge, the value axis
+    starting at zero without a margin), without a Rectangle artist per bar to create, fit into the
+    limits and draw one by one."""
+    half = width / 2
+    corners = [
+        ((x - half, 0), (x + half, 0), (x + half, h), (x - half, h))
+        for x, h in zip(xs, heights, strict=True)
+    ]
+    bars = PolyCollection(
+        corners,
+        facecolors=colours,
+        edgecolors="none",
+        linewidths=0,
+        label=label,
+    )
+    bars.sticky_edges.y.append(0)
+    axes.add_collection(bars)
+
+
+def _titled(axes: Axes, title: str, pad: float | None = None) -> None:
+    # An explicit y keeps the title where matplotlib would put it (the x axis is at the bottom)
+    # without measuring every axis of the figure to check.
+    axes.set_title(title, y=1.0, pad=pad)
+
+
+@functools.lru_cache(maxsize=1024)
+def _tick_label_width(text: str) -> float:
+    """Width in points of a y tick label (rcParams as in `_RC`: the key is the text alone)."""
+    font = FontProperties(size=rcParams["ytick.labelsize"])
+    return text_to_path.get_text_width_height_descent(text, font, ismath=False)[0]
+
+
+def _y_label(axes: Axes, text: str) -> None:
+    """The y axis label, where matplotlib would put it: `labelpad` beyond the widest tick label.
+    Matplotlib finds that place by laying out every tick label once more at each save (an eighth
+    of a chart's time); the widest label is measured here with the same font metrics instead."""
+    axis = axes.yaxis
+    axis.set_label_text(text)
+    ticks = axis.major.formatter.format_ticks(axis.get_majorticklocs())
+    widest = max((_tick_label_width(tick) for tick in ticks), default=0.0)
+    points = rcParams["ytick.major.size"] + rcParams["ytick.major.pad"] + widest + axis.labelpad
+    right = axis.get_label_position() == "right"
+    figure = axes.get_figure(root=True)
+    assert figure is not None
+    offset = ScaledTranslation((points if right else -points) / 72, 0, figure.dpi_scale_trans)
+    axis.set_label_coords(1.0 if right else 0.0, 0.5, axes.transAxes + offset)
+
+
 def _to_svg(figure: Figure, title: str) -> str:
     """The figure as one inline `<svg>` element: no XML prolog, scalable, titled for assistive
-    technology."""
+    technology. Called inside `rc_context(_RC)`."""
+    # Tick labels take no part in layout: the margins are fixed and `_y_label` places the y label.
+    # Out of it, matplotlib no longer lays each one out once more per save to find where an x
+    # axis' offset text would go (these x axes have fixed labels, so never one).
+    for axes in figure.axes:
+        for axis in (axes.xaxis, axes.yaxis):
+            for tick in axis.get_major_ticks():
+                tick.label1.set_in_layout(False)
+                tick.label2.set_in_layout(False)
     buffer = io.StringIO()
-    with rc_context(_RC):
-        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     text = text[text.index("<svg") :]
     text = _without_inline_style(text)
@@ -184,10 +334,52 @@ def _shorten(label: str, limit: int = 22) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
-def _empty(axes, message: str = "No data for this selection") -> None:
-    axes.set_xticks([])
-    axes.set_yticks([])
-    axes.text(0.5, 0.5, message, ha="center", va="center", color=MUTED, transform=axes.transAxes)
+def _empty_svg(
+    title: str,
+    message: str = "No data for this selection",
+    margins: Margins = PLAIN,
+    size: tuple[float, float] = (7.0, 3.2),
+    pad: float | None = None,
+) -> str:
+    """A chart with nothing to draw says so, on a figure of its own (rare enough not to keep)."""
+    with _draw_lock, rc_context(_RC):
+        figure = _figure(margins, *size)
+        axes = figure.add_subplot()
+        _titled(axes, title, pad)
+        if margins is DIAGRAM:
+            axes.set_axis_off()
+        axes.set_xticks([])
+        axes.set_yticks([])
+        axes.text(
+            0.5, 0.5, message, ha="center", va="center", color=MUTED, transform=axes.transAxes
+        )
+        return _to_svg(figure, title)
+
+
+def _plain(integer_y: bool = False, percent: bool = False) -> Callable[[], _Canvas]:
+    def build() -> _Canvas:
+        axes = _figure().add_subplot()
+        if integer_y:
+            axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if percent:
+            axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+            axes.set_ylim(0, 1.05)
+        return _Canvas(axes.get_figure(), axes)
+
+    return build
+
+
+def _pareto_canvas() -> _Canvas:
+    axes = _figure(PARETO).add_subplot()
+    axes.tick_params(axis="x", labelrotation=35)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    share_axes = axes.twinx()
+    share_axes.set_ylim(0, 1.05)
+    share_axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+    share_axes.grid(False)
+    share_axes.spines["right"].set_visible(True)
+    _y_label(share_axes, "Cumulative share")
+    return _Canvas(axes.get_figure(), axes, share_axes)
 
 
 def pareto_chart_svg(
@@ -206,33 +398,22 @@ def pareto_chart_svg(
 
 @_memoised
 def _pareto_svg(bars: tuple[tuple[str, int, float, bool], ...], title: str, y_label: str) -> str:
-    with rc_context(_RC):
-        figure = _figure(PARETO)
-        axes = figure.add_subplot()
-        axes.set_title(title)
-        if not bars:
-            _empty(axes)
-            return _to_svg(figure, title)
+    if not bars:
+        return _empty_svg(title, margins=PARETO)
+    with _canvas("pareto", _pareto_canvas) as canvas:
+        axes, share_axes = canvas.axes, canvas.share
+        assert share_axes is not None
+        _titled(axes, title)
         positions = list(range(len(bars)))
         colours = [PRIMARY if vital_few else "#9cc3cc" for _, _, _, vital_few in bars]
-        axes.bar(positions, [count for _, count, _, _ in bars], color=colours, width=0.7)
-        axes.set_xticks(positions, [name for name, _, _, _ in bars])
-        axes.tick_params(axis="x", labelrotation=35)
-        for tick in axes.get_xticklabels():
-            tick.set_horizontalalignment("right")
-        axes.set_ylabel(y_label)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        share_axes = axes.twinx()
+        _bars(axes, positions, [count for _, count, _, _ in bars], colours, 0.7)
+        axes.set_xticks(positions, [name for name, _, _, _ in bars], ha="right")
+        _y_label(axes, y_label)
         share_axes.plot(
             positions, [share for _, _, share, _ in bars], color=ACCENT, marker="o", ms=3
         )
         share_axes.axhline(0.8, color=ACCENT, linestyle="--", linewidth=0.8)
-        share_axes.set_ylim(0, 1.05)
-        share_axes.yaxis.set_major_formatter(PercentFormatter(1.0))
-        share_axes.grid(False)
-        share_axes.spines["right"].set_visible(True)
-        share_axes.set_ylabel("Cumulative share")
-        return _to_svg(figure, title)
+        return _to_svg(canvas.figure, title)
 
 
 @_memoised
@@ -246,13 +427,11 @@ def control_chart_svg(
     """A c-chart: the counts as a line, centre line and 3-sigma limits, points out of control
     (beyond a limit or in a run above the centre) marked in red, partial periods hollow and dotted
     (never judged). `labels` name the periods."""
-    with rc_context(_RC):
-        figure = _figure()
-        axes = figure.add_subplot()
-        axes.set_title(title)
-        if not points:
-            _empty(axes)
-            return _to_svg(figure, title)
+    if not points:
+        return _empty_svg(title)
+    with _canvas("line", _plain()) as canvas:
+        axes = canvas.axes
+        _titled(axes, title)
         xs = [point.index for point in points]
         whole = [point for point in points if not point.partial]
         partial = [point for point in points if point.partial]
@@ -303,10 +482,10 @@ def control_chart_svg(
             axes.legend(loc="upper left", frameon=False)
         step = max(1, math.ceil(len(xs) / 7))
         axes.set_xticks(xs[::step], [labels[i] for i in xs[::step]])
-        axes.set_ylabel(y_label)
         axes.set_xlim(xs[0] - 0.5, xs[-1] + 2.5)
         axes.set_ylim(bottom=0)
-        return _to_svg(figure, title)
+        _y_label(axes, y_label)  # after the limits: it measures the tick labels
+        return _to_svg(canvas.figure, title)
 
 
 @_memoised
@@ -317,21 +496,19 @@ def trend_chart_svg(
     y_label: str = "",
 ) -> str:
     """A line over periods; a missing value (None) leaves a gap rather than a fake zero."""
-    with rc_context(_RC):
-        figure = _figure()
-        axes = figure.add_subplot()
-        axes.set_title(title)
-        if not labels or all(value is None for value in values):
-            _empty(axes)
-            return _to_svg(figure, title)
+    if not labels or all(value is None for value in values):
+        return _empty_svg(title)
+    with _canvas("line", _plain()) as canvas:
+        axes = canvas.axes
+        _titled(axes, title)
         xs = list(range(len(labels)))
         ys = [float("nan") if value is None else value for value in values]
         axes.plot(xs, ys, color=PRIMARY, marker="o", ms=3, lw=1.2)
         step = max(1, math.ceil(len(xs) / 7))
         axes.set_xticks(xs[::step], [labels[i] for i in xs[::step]])
-        axes.set_ylabel(y_label)
         axes.set_ylim(bottom=0)
-        return _to_svg(figure, title)
+        _y_label(axes, y_label)
+        return _to_svg(canvas.figure, title)
 
 
 @_memoised
@@ -343,20 +520,17 @@ def bar_chart_svg(
 ) -> str:
     """Plain vertical bars in the order given (e.g. CAPA ageing buckets, RPN bands); bars named
     in `highlight` are drawn in the warning colour."""
-    with rc_context(_RC):
-        figure = _figure()
-        axes = figure.add_subplot()
-        axes.set_title(title)
-        if not bars or not any(value for _, value in bars):
-            _empty(axes)
-            return _to_svg(figure, title)
+    if not bars or not any(value for _, value in bars):
+        return _empty_svg(title)
+    with _canvas("bar", _plain(integer_y=True)) as canvas:
+        axes = canvas.axes
+        _titled(axes, title)
         positions = list(range(len(bars)))
         colours = [DANGER if name in highlight else PRIMARY for name, _ in bars]
-        axes.bar(positions, [value for _, value in bars], color=colours, width=0.6)
+        _bars(axes, positions, [value for _, value in bars], colours, 0.6)
         axes.set_xticks(positions, [_shorten(name) for name, _ in bars])
-        axes.set_ylabel(y_label)
-        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        return _to_svg(figure, title)
+        _y_label(axes, y_label)
+        return _to_svg(canvas.figure, title)
 
 
 @_memoised
@@ -368,31 +542,28 @@ def grouped_bar_chart_svg(
     percent: bool = False,
 ) -> str:
     """Side-by-side bars: one group per name in `groups`, one bar per (series name, values)."""
-    with rc_context(_RC):
-        figure = _figure()
-        axes = figure.add_subplot()
-        axes.set_title(title)
-        if not groups or not series:
-            _empty(axes)
-            return _to_svg(figure, title)
+    if not groups or not series:
+        return _empty_svg(title)
+    kind = "grouped-percent" if percent else "grouped"
+    with _canvas(kind, _plain(percent=percent)) as canvas:
+        axes = canvas.axes
+        _titled(axes, title)
         palette = [PRIMARY, ACCENT, MUTED, DANGER]
         width = 0.8 / len(series)
         for offset, (name, values) in enumerate(series):
             xs = [index + (offset - (len(series) - 1) / 2) * width for index in range(len(groups))]
-            axes.bar(
+            _bars(
+                axes,
                 xs,
                 [0 if value is None else value for value in values],
-                width=width,
-                color=palette[offset % len(palette)],
+                palette[offset % len(palette)],
+                width,
                 label=name,
             )
         axes.set_xticks(list(range(len(groups))), list(groups))
-        axes.set_ylabel(y_label)
-        if percent:
-            axes.yaxis.set_major_formatter(PercentFormatter(1.0))
-            axes.set_ylim(0, 1.05)
+        _y_label(axes, y_label)
         axes.legend(frameon=False, fontsize=8)
-        return _to_svg(figure, title)
+        return _to_svg(canvas.figure, title)
 
 
 _SVG_ID = re.compile(r'(\sid="|url\(#|href="#)([^")]+)')
@@ -402,6 +573,14 @@ def scoped_svg(svg: str, prefix: str) -> str:
     """`svg` with every id (and every reference to one) prefixed: matplotlib numbers its ids the
     same way in every figure, and one HTML document must not define an id twice."""
     return _SVG_ID.sub(lambda match: f"{match.group(1)}{prefix}-{match.group(2)}", svg)
+
+
+def _diagram_canvas() -> _Canvas:
+    axes = _figure(DIAGRAM, width=8.0).add_subplot()
+    axes.set_axis_off()
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.08)
+    return _Canvas(axes.get_figure(), axes)
 
 
 @_memoised
@@ -414,16 +593,15 @@ def operating_model_svg(
     department (middle) runs, and the recoveries (right) it owns. `departments` is
     (name, process names, recovery names); a recovery nobody owns is drawn in the warning
     colour."""
-    with rc_context(_RC):
-        processes = sorted({name for _, names, _ in departments for name in names})
-        rows = max(len(processes), len(departments), len(recoveries), 1)
-        figure = _figure(DIAGRAM, width=8.0, height=max(2.4, 0.42 * rows + 0.9))
-        axes = figure.add_subplot()
-        axes.set_title(title, pad=14)  # clear of the column headings
-        axes.set_axis_off()
-        if not departments:
-            _empty(axes, "No departments yet")
-            return _to_svg(figure, title)
+    processes = sorted({name for _, names, _ in departments for name in names})
+    rows = max(len(processes), len(departments), len(recoveries), 1)
+    size = (8.0, max(2.4, 0.42 * rows + 0.9))
+    if not departments:
+        return _empty_svg(title, "No departments yet", DIAGRAM, size, pad=14)
+    with _canvas("model", _diagram_canvas) as canvas:
+        axes = canvas.axes
+        canvas.figure.set_size_inches(size)
+        _titled(axes, title, pad=14)  # clear of the column headings
 
         def spread(count: int) -> list[float]:
             return [1 - (index + 0.5) / count for index in range(count)]
@@ -484,6 +662,4 @@ def operating_model_svg(
             (x_recovery, "Recoveries"),
         ):
             axes.text(x, 1.04, heading, ha="center", va="bottom", color=MUTED, fontweight="bold")
-        axes.set_xlim(0, 1)
-        axes.set_ylim(0, 1.08)
-        return _to_svg(figure, title)
+        return _to_svg(canvas.figure, title)

@@ -88,3 +88,53 @@ def test_a_chart_for_unchanged_figures_is_drawn_once() -> None:
     relabelled = charts.pareto_chart_svg(bars, "Categories", label=str.upper)
     assert charts.cache_info().drawn - after.drawn == 2
     assert changed != first and "BILLING" in texts(relabelled)
+
+
+def test_a_chart_does_not_depend_on_the_charts_drawn_before_it() -> None:
+    """Charts of one kind are drawn on a kept figure: nothing of one chart may stay on it."""
+    counts = [10, 12, 9, 11, 30, 10, 14]
+    limits = c_chart_limits(counts[:4])
+    small = pareto([("Billing", 5), ("Outage", 3)])
+    big = pareto([(f"Category {i}", 900 // (i + 1)) for i in range(12)])
+
+    def draw_each() -> list[str]:
+        return [
+            charts.pareto_chart_svg(small, "Small"),
+            charts.control_chart_svg(
+                c_chart(counts, limits, partial_from=6), limits, list("abcdefg"), "Weekly"
+            ),
+            charts.trend_chart_svg(["Jan", "Feb"], [1.0, 2.0], "Trend"),
+            charts.bar_chart_svg([("a", 2), ("b", 1)], "Bars", highlight=("a",)),
+            charts.grouped_bar_chart_svg(["x"], [("s", [0.5])], "Shares", percent=True),
+            charts.operating_model_svg([("Ops", ["Billing"], ["Refund"])], ["Refund"], "Model"),
+        ]
+
+    charts.clear_cache(canvases=True)
+    first = draw_each()  # each on a new figure
+    charts.clear_cache()
+    charts.pareto_chart_svg(big, "Big")
+    charts.control_chart_svg(c_chart([40, 2, 90], limits), limits, ["p", "q", "r"], "Wild")
+    charts.trend_chart_svg([str(i) for i in range(30)], [i * 10.0 for i in range(30)], "Long")
+    charts.bar_chart_svg([(f"bar {i}", i * 100) for i in range(9)], "Many")
+    charts.grouped_bar_chart_svg(list("abcd"), [("s", [0.1, 0.9, 1.0, 0.2])], "More", percent=True)
+    charts.operating_model_svg(
+        [(f"Dept {i}", ["Billing", f"P{i}"], []) for i in range(6)], ["Refund"], "Bigger"
+    )
+    charts.clear_cache()
+    assert draw_each() == first  # drawn again on the kept figures
+
+
+def test_charts_drawn_from_several_threads_come_out_as_drawn_alone() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    inputs = [pareto([(f"C{i}", 40 - i), (f"D{i}", 5 + i), ("E", 3)]) for i in range(8)]
+    charts.clear_cache()
+    alone = [charts.pareto_chart_svg(bars, f"Chart {i}") for i, bars in enumerate(inputs)]
+    charts.clear_cache()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(
+            pool.map(
+                lambda item: charts.pareto_chart_svg(item[1], f"Chart {item[0]}"), enumerate(inputs)
+            )
+        )
+    assert together == alone
