@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from flask import g, url_for
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.accounts.models import User
@@ -168,27 +168,31 @@ def complaint_page(query: ComplaintQuery) -> tuple[list[Row[Any]], str | None]:
     return _cut(rows, query.limit)
 
 
+# The recovery actions of a page of complaints (statements built once, not per request).
+_LISTED_ACTIONS = (
+    select(
+        RecoveryAction.id,
+        RecoveryAction.complaint_id,
+        RecoveryAction.kind,
+        RecoveryAction.description,
+        RecoveryAction.amount,
+        RecoveryAction.currency,
+        RecoveryAction.done_at,
+        User.full_name.label("done_by_name"),
+    )
+    .outerjoin(User, User.id == RecoveryAction.done_by_id)
+    .where(RecoveryAction.complaint_id.in_(bindparam("ids", expanding=True)))
+    .order_by(RecoveryAction.done_at, RecoveryAction.id)
+)
+
+
 def complaint_list_out(rows: Sequence[Row[Any]]) -> list[ComplaintOut]:
     """The API's complaints for rows of `complaint_page`, with their recovery actions and linked
     nonconformities (one statement each for the whole page)."""
     ids = [row.id for row in rows]
     actions: dict[int, list[RecoveryActionOut]] = {complaint_id: [] for complaint_id in ids}
     if ids:
-        for action in db.session.execute(
-            select(
-                RecoveryAction.id,
-                RecoveryAction.complaint_id,
-                RecoveryAction.kind,
-                RecoveryAction.description,
-                RecoveryAction.amount,
-                RecoveryAction.currency,
-                RecoveryAction.done_at,
-                User.full_name.label("done_by_name"),
-            )
-            .outerjoin(User, User.id == RecoveryAction.done_by_id)
-            .where(RecoveryAction.complaint_id.in_(ids))
-            .order_by(RecoveryAction.done_at, RecoveryAction.id)
-        ):
+        for action in db.session.execute(_LISTED_ACTIONS, {"ids": ids}):
             actions[action.complaint_id].append(_recovery_action_out(action, action.done_by_name))
     refs = nonconformity_refs_of(ids)
     return [
@@ -221,17 +225,20 @@ def complaint_by_reference(reference: str) -> Complaint | None:
     )
 
 
+_LINKED_NONCONFORMITIES = (
+    select(complaint_nonconformity.c.complaint_id, Nonconformity.reference)
+    .join(Nonconformity, Nonconformity.id == complaint_nonconformity.c.nonconformity_id)
+    .where(complaint_nonconformity.c.complaint_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Nonconformity.id)
+)
+
+
 def nonconformity_refs_of(complaint_ids: Sequence[int]) -> dict[int, list[str]]:
     """The references of the nonconformities each complaint is linked to (one query)."""
     found: dict[int, list[str]] = {complaint_id: [] for complaint_id in complaint_ids}
     if not complaint_ids:
         return found
-    rows = db.session.execute(
-        select(complaint_nonconformity.c.complaint_id, Nonconformity.reference)
-        .join(Nonconformity, Nonconformity.id == complaint_nonconformity.c.nonconformity_id)
-        .where(complaint_nonconformity.c.complaint_id.in_(complaint_ids))
-        .order_by(Nonconformity.id)
-    )
+    rows = db.session.execute(_LINKED_NONCONFORMITIES, {"ids": list(complaint_ids)})
     for complaint_id, reference in rows:
         found[complaint_id].append(reference)
     return found
