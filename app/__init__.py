@@ -210,7 +210,7 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from app.core.navigation import current_section, main_navigation, visible
+    from app.core.navigation import current_section, fixed_url, main_navigation, visible
     from app.notifications.services import unread_count
 
     app.jinja_env.globals.update(
@@ -219,6 +219,7 @@ def _register_template_helpers(app: Flask) -> None:
         main_navigation=main_navigation,
         current_section=current_section,
         visible_navigation=visible,
+        fixed_url=fixed_url,
         unread_notification_count=unread_count,
     )
 

@@ -42,11 +42,11 @@ def load_user(session_id: str) -> User | None:
     user_id, _, epoch = session_id.partition(":")
     if not user_id.isdigit() or not epoch.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    # None when the session was signed out or ended by a password or role change (a replayed
+    # cookie), or the user is gone.
+    user = sessions.user_of_live_session(int(user_id), session.get(SESSION_TOKEN))
     if user is None or not user.active or user.session_epoch != int(epoch):
         return None
-    if not sessions.session_is_live(user.id, session.get(SESSION_TOKEN)):
-        return None  # signed out, or ended by a password or role change: a replayed cookie
     return user
 
 

@@ -16,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from app.api.models import ApiToken, IdempotencyRecord
@@ -146,11 +146,15 @@ def get_token_by_name(name: str) -> ApiToken | None:
     return db.session.scalar(select(ApiToken).where(ApiToken.name == name))
 
 
+# Every API call looks its token up: the statement is built once.
+_BY_HASH = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"))
+
+
 def authenticate(secret: str, now: datetime | None = None) -> ApiToken | None:
     """The active token whose hash matches `secret` (None otherwise); stamps its last use."""
     if not secret:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(secret)))
+    token = db.session.scalar(_BY_HASH, {"token_hash": hash_token(secret)})
     if token is None or token.revoked_at is not None:
         return None
     now = now or utcnow()

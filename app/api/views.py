@@ -131,10 +131,7 @@ def list_complaints(actor: ApiActor, query: ComplaintQuery) -> ComplaintPage:
     """Complaints newest first, filtered; find one ticket with `source_system` and
     `external_id`, poll for changes with `updated_since`."""
     rows, next_cursor = api.complaint_page(query)
-    refs = api.nonconformity_refs_of([row.id for row in rows])
-    return ComplaintPage(
-        data=[api.complaint_out(row, refs[row.id]) for row in rows], next_cursor=next_cursor
-    )
+    return ComplaintPage(data=api.complaint_list_out(rows), next_cursor=next_cursor)
 
 
 @operation(

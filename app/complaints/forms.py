@@ -29,7 +29,13 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.accounts.models import User
 from app.complaints.models import Channel, ComplaintStatus, RecoveryKind, RetentionStatus, Severity
 from app.complaints.services import DESCRIPTION_MAX_LENGTH, MAX_ESCALATION_LEVEL, RETENTION_MAX_DAYS
-from app.core.forms import QuickSelect, select_choices
+from app.core.forms import (
+    QuickCheckboxInput,
+    QuickDateInput,
+    QuickSelect,
+    QuickTextInput,
+    select_choices,
+)
 
 NO_CHOICE = ""
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -258,9 +264,13 @@ class ComplaintFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("Search", validators=[Optional(), Length(max=200)])
+    # Quick* widgets: WTForms' HTML to the character, at a fraction of the cost per request.
+    q = StringField("Search", validators=[Optional(), Length(max=200)], widget=QuickTextInput())
     status = MultiCheckboxField(
-        "Status", choices=select_choices(STATUS_CHOICES), validators=[Optional()]
+        "Status",
+        choices=select_choices(STATUS_CHOICES),
+        validators=[Optional()],
+        option_widget=QuickCheckboxInput(),
     )
     process_id = SelectField("Process", validators=[Optional()], widget=QuickSelect())
     category_id = SelectField("Category", validators=[Optional()], widget=QuickSelect())
@@ -277,9 +287,9 @@ class ComplaintFilterForm(FlaskForm):
         validators=[Optional()],
         widget=QuickSelect(),
     )
-    received_from = DateField("Received from", validators=[Optional()])
-    received_to = DateField("Received to", validators=[Optional()])
-    overdue = BooleanField("Overdue only")
+    received_from = DateField("Received from", validators=[Optional()], widget=QuickDateInput())
+    received_to = DateField("Received to", validators=[Optional()], widget=QuickDateInput())
+    overdue = BooleanField("Overdue only", widget=QuickCheckboxInput())
 
     def set_choices(self, processes: Iterable, categories: Iterable, users: Iterable) -> None:
         """Processes and categories with `id` and `name`, users with `id` and `full_name`."""

@@ -202,22 +202,22 @@ def assignable_users(current_id: int | None = None) -> list[User]:
     return list(db.session.scalars(select(User).where(condition).order_by(User.full_name)))
 
 
+# The complaint list's filter choices: statements built once, not on every list page.
+_FILTER_PROCESSES = select(Process.id, Process.name).order_by(Process.name)
+_FILTER_CATEGORIES = select(Category.id, Category.name).order_by(Category.name)
+_FILTER_PEOPLE = (
+    select(User.id, User.full_name).where(User.role.in_(WORKING_ROLES)).order_by(User.full_name)
+)
+
+
 def list_filter_choices() -> tuple[list[Any], list[Any], list[Any]]:
     """The complaint list's filter choices, by name: every process and every category as
     (id, name) rows, inactive ones too (older complaints carry them), and everyone a complaint
     can be assigned to, active or not, as (id, full_name) rows. Plain rows, not records: the
     filter shows names only."""
-    processes = list(db.session.execute(select(Process.id, Process.name).order_by(Process.name)))
-    categories = list(
-        db.session.execute(select(Category.id, Category.name).order_by(Category.name))
-    )
-    people = list(
-        db.session.execute(
-            select(User.id, User.full_name)
-            .where(User.role.in_(WORKING_ROLES))
-            .order_by(User.full_name)
-        )
-    )
+    processes = list(db.session.execute(_FILTER_PROCESSES))
+    categories = list(db.session.execute(_FILTER_CATEGORIES))
+    people = list(db.session.execute(_FILTER_PEOPLE))
     return processes, categories, people
 
 

@@ -72,7 +72,11 @@ def paginate(
 
 
 def count_of(session: Session, statement: Select[Any]) -> int:
-    """How many rows `statement` selects (counted in the database)."""
+    """How many rows `statement` selects (counted in the database). A statement of one mapped
+    entity is counted over its primary key alone: the same rows, a narrower subquery."""
+    key = _single_primary_key(statement)
+    if key is not None:
+        statement = statement.with_only_columns(key)
     return (
         session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
     )

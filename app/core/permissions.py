@@ -104,9 +104,10 @@ def role_can(role: Role | str | None, permission: Permission) -> bool:
 
 def can(permission: Permission | str) -> bool:
     """Whether the signed-in user holds `permission` (usable from templates as `can(...)`)."""
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()  # one look-up through the proxy, not two
+    if not user.is_authenticated:
         return False
-    return role_can(current_user.role, Permission(permission))
+    return role_can(user.role, Permission(permission))
 
 
 def requires(permission: Permission) -> Callable[[F], F]:

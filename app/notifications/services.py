@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import current_app
 from flask_login import current_user
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.accounts.models import User
@@ -114,19 +114,20 @@ def deliver_queued_mail(session: Session) -> int:
 # --- the notifications page --------------------------------------------------------------------
 
 
+# Built once: every signed-in page asks it, and building the statement cost more than running it.
+_UNREAD_COUNT = (
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+)
+
+
 def unread_count(user: User | None = None) -> int:
     """How many unread notifications the (signed-in) user has: the badge in the navigation."""
     user = user or (current_user if current_user.is_authenticated else None)
     if user is None:
         return 0
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Notification)
-            .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        )
-        or 0
-    )
+    return db.session.scalar(_UNREAD_COUNT, {"user_id": user.id}) or 0
 
 
 def notifications_page(user: User, number: int, per_page: int) -> Page[Notification]:

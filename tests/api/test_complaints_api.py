@@ -11,9 +11,13 @@ from sqlalchemy import select
 
 from app.api.models import ApiToken, IdempotencyRecord
 from app.api.tokens import create_token, revoke_token
+from app.complaints import services as complaint_services
 from app.complaints.models import Complaint
 from app.core.audit import AuditAction, AuditEvent
 from app.extensions import db
+from app.nonconformities import services as nc_services
+from app.organisation import services as organisation
+from tests.factories import create_user
 
 NEW = {
     "title": "Router delivered without power cable",
@@ -257,6 +261,69 @@ def test_a_misspelt_filter_is_refused_not_ignored(client, auth, conforms) -> Non
     response, problem = list_complaints(client, auth, conforms, "?stauts=closed")
     assert response.status_code == 422
     assert problem["errors"] == [{"field": "stauts", "message": "Unknown parameter."}]
+
+
+def test_each_listed_complaint_reads_as_its_own_page_does(app, client, auth, conforms) -> None:
+    """The list reads its rows differently from the single read (plain joined rows, not
+    records): every field, the customer, process, category, assignee, recovery actions and
+    nonconformities included, must come out the same, whichever filter found the complaint."""
+    with app.app_context():
+        lead = create_user("quality_lead")
+        staff = create_user("contributor", full_name="Ada Staff")
+        customer = organisation.create_customer(
+            name="Grace Hopper", segment="enterprise", external_id="CRM-9"
+        )
+        process = organisation.create_process(name="Billing")
+        category = organisation.create_category(name="Wrong amount")
+        full = complaint_services.record_complaint(
+            user=lead,
+            title="Charged twice",
+            channel="phone",
+            severity="high",
+            customer_id=customer.id,
+            process_id=process.id,
+            category_id=category.id,
+            assignee_id=staff.id,
+            region="Bavaria",
+        )
+        complaint_services.add_recovery_action(
+            full, user=lead, kind="refund", amount="12.50", currency="EUR", done_by_id=staff.id
+        )
+        complaint_services.add_recovery_action(full, user=lead, kind="apology")
+        nc_services.raise_nonconformity(
+            title="Double charge",
+            source="customer_complaint",
+            detected_at=datetime.now(UTC),
+            severity=5,
+            occurrence=3,
+            detection=2,
+            owner_id=lead.id,
+            complaint_ids=[full.id],
+            user=lead,
+        )
+        bare = complaint_services.record_complaint(
+            user=lead, title="Rude agent", channel="email", severity="low"
+        )
+        db.session.commit()
+        references = [full.reference, bare.reference]
+
+    def read(reference: str) -> dict:
+        response = client.get(f"/api/v1/complaints/{reference}", headers=auth)
+        return conforms(response, "GET", "/api/v1/complaints/{reference}")
+
+    expected = {reference: read(reference) for reference in references}
+    assert expected[full.reference]["customer"]["external_id"] == "CRM-9"
+    assert [action["done_by"] for action in expected[full.reference]["recovery_actions"]] == [
+        "Ada Staff",
+        lead.full_name,
+    ]
+    assert len(expected[full.reference]["nonconformities"]) == 1
+    for query in ("", "?customer_external_id=CRM-9", "?q=charged", "?status=received&limit=1"):
+        response, page = list_complaints(client, auth, conforms, query)
+        assert response.status_code == 200, page
+        assert page["data"], query
+        for item in page["data"]:
+            assert item == expected[item["reference"]], query
 
 
 def test_listing_does_not_query_per_row(client, auth, conforms, count_queries) -> None:
