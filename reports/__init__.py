@@ -7,7 +7,8 @@ A report is built in two steps that never mix:
    JSON-ready data (strings, numbers, lists, dicts) and the filters it was gathered with;
 2. *render*: `reports.rendering` turns that data into a PDF/A-3b document with a Jinja template of
    `reports/templates/` and the print stylesheet `reports/templates/print.css`, attaches the data
-   as canonical JSON and prints that JSON's SHA-256 in every page footer.
+   as canonical JSON and prints that JSON's SHA-256 in every page footer. A long report (the
+   register: `Report.parts_of`) is laid out in page-sized parts by worker processes and joined.
 
 `reports.generate.generate_report` runs the render, stamps the report id, the generation time and
 who generated it, and writes an `export` event to the audit trail. Templates render only the

@@ -197,7 +197,10 @@ def render_pdf(
     size = max(2, settings.part_rows - settings.part_rows % 2)  # even: the stripes run on
     if len(rows) <= size:
         html = render_html(report, stamp, data_sha256)
-        result = write_part(PartJob(html=html, attachment=attachment))
+        # A register of up to `size` rows is as bounded as a part: the collector may pause.
+        result = write_part(
+            PartJob(html=html, attachment=attachment, pause_gc=report.parts_of is not None)
+        )
         return RenderedReport(
             pdf=result.pdf,
             pages=result.pages,
@@ -224,6 +227,7 @@ def render_pdf(
             css=running,
             pdf_variant=PDF_VARIANT if number == 1 else None,
             attachment=attachment if number == 1 else None,
+            pause_gc=True,
         )
         for number in range(1, count + 1)
     ]
@@ -312,4 +316,4 @@ def _page_numbers(report: Report, total: int) -> bytes:
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head>'
         f'<body class="{"landscape" if report.landscape else "portrait"}">{body}</body></html>'
     )
-    return write_part(PartJob(html=html, css=_NUMBERS_CSS, pdf_variant=None)).pdf
+    return write_part(PartJob(html=html, css=_NUMBERS_CSS, pdf_variant=None, pause_gc=True)).pdf
