@@ -95,6 +95,10 @@ class Config:
     LOOP_TASK_POLL_SECONDS = 2
     TASK_RESULT_HOURS = 24
     REPORT_SYNC_MAX_ROWS = 200
+    # A register longer than REPORT_PART_ROWS rows is laid out in parts of that many rows, by up
+    # to REPORT_RENDER_WORKERS processes at once (1: one part after another, in the app's process).
+    REPORT_PART_ROWS = 500
+    REPORT_RENDER_WORKERS = 2
     AUDIT_EXTRACT_SYNC_MAX_EVENTS = 1_000
     CSV_SYNC_MAX_ROWS = 10_000
     AUDIT_VERIFY_SYNC_MAX_EVENTS = 50_000
@@ -198,6 +202,8 @@ class Config:
             "AUDIT_EXTRACT_SYNC_MAX_EVENTS",
             "CSV_SYNC_MAX_ROWS",
             "AUDIT_VERIFY_SYNC_MAX_EVENTS",
+            "REPORT_PART_ROWS",
+            "REPORT_RENDER_WORKERS",
         ):
             settings[name] = max(1, _env_int(name, getattr(cls, name)))
         settings["SQLITE_POOL_SIZE"] = max(1, _env_int("SQLITE_POOL_SIZE", cls.SQLITE_POOL_SIZE))

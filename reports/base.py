@@ -52,6 +52,10 @@ class Report:
     # SVG charts drawn from `data` (e.g. by app.core.charts), by name: templates embed them inline,
     # so they stay vector. Derived from the data, they are neither attached nor hashed.
     charts: dict[str, str] = field(default_factory=dict)
+    # The list in `data` a long report may be rendered in parts of (the register's "rows"); its
+    # template prints the part's `rows`, and the title block only when `part.first`
+    # (reports.rendering).
+    parts_of: str | None = None
 
     def canonical_data(self) -> bytes:
         """The data as canonical JSON (sorted keys, no spaces, UTF-8): the attached file."""

@@ -6,12 +6,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from app.core.audit import AuditAction, record_event
 from app.core.db import renew_read_snapshot, utcnow
 from reports.base import Report
-from reports.rendering import PDF_VARIANT, ReportStamp, render_pdf
+from reports.rendering import PDF_VARIANT, RenderedReport, RenderSettings, ReportStamp, render_pdf
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,19 @@ class GeneratedReport:
     pages: int
     data_sha256: str
     generated_at: datetime
+    rendered: RenderedReport | None = None  # how it was rendered (timings), for benchmarks
+
+
+def render_settings() -> RenderSettings:
+    """The app's `REPORT_PART_ROWS` and `REPORT_RENDER_WORKERS`; the defaults outside an app."""
+    if not has_app_context():
+        return RenderSettings()
+    config = current_app.config
+    defaults = RenderSettings()
+    return RenderSettings(
+        part_rows=int(config.get("REPORT_PART_ROWS", defaults.part_rows)),
+        workers=int(config.get("REPORT_RENDER_WORKERS", defaults.workers)),
+    )
 
 
 def new_report_id(now: datetime) -> str:
@@ -47,7 +61,7 @@ def generate_report(
         generated_by=generated_by,
         organisation=organisation,
     )
-    rendered = render_pdf(report, stamp)
+    rendered = render_pdf(report, stamp, render_settings())
     data_sha256 = report.data_sha256()
     renew_read_snapshot(session)  # a GET's long read, then a short write
     record_event(
@@ -73,4 +87,5 @@ def generate_report(
         pages=rendered.pages,
         data_sha256=data_sha256,
         generated_at=generated_at,
+        rendered=rendered,
     )

@@ -1,7 +1,8 @@
 """The nonconformity register: the nonconformity list, filtered and sorted exactly as on its page
 (the same `NonconformityFilters` and `nonconformity_list_query`), as a landscape table whose header
-repeats on every page. Built for thousands of rows: the rows are read in batches and the table has
-a fixed layout."""
+repeats on every page. Built for thousands of rows: the rows are read in batches, the table has a
+fixed layout, and a long register is rendered in page-sized parts in parallel and joined
+(`Report.parts_of`, reports.rendering)."""
 
 from __future__ import annotations
 
@@ -69,5 +70,6 @@ def gather_nonconformity_register(
         record_id=None,
         filename_stem="nonconformity-register",
         landscape=True,
+        parts_of="rows",
         subject=f"Nonconformity register: {len(rows)} nonconformities",
     )
