@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Python keeps compiled modules in __pycache__ (ignored by git) even where the environment says
+# not to: without them every process compiles the app again (the suite's collection took 20 s
+# instead of 8, and each test subprocess and CLI call a second more).
+unexport PYTHONDONTWRITEBYTECODE
 
 # axe-core (npm, pinned in tests/browser/package.json) for the browser tests' accessibility checks.
 AXE := tests/browser/node_modules/axe-core/axe.min.js

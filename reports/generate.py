@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
@@ -12,7 +13,13 @@ from sqlalchemy.orm import Session
 from app.core.audit import AuditAction, record_event
 from app.core.db import renew_read_snapshot, utcnow
 from reports.base import Report
-from reports.rendering import PDF_VARIANT, RenderedReport, RenderSettings, ReportStamp, render_pdf
+
+if TYPE_CHECKING:
+    from reports.rendering import RenderedReport, RenderSettings
+
+# `reports.rendering` (WeasyPrint, pypdf, the chart module) is imported on the first report, not
+# with the app: every process that never renders one (the CLI, each test subprocess, a web worker
+# until its first PDF) starts about a second sooner.
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,8 @@ class GeneratedReport:
 
 def render_settings() -> RenderSettings:
     """The app's `REPORT_PART_ROWS` and `REPORT_RENDER_WORKERS`; the defaults outside an app."""
+    from reports.rendering import RenderSettings
+
     if not has_app_context():
         return RenderSettings()
     config = current_app.config
@@ -54,6 +63,8 @@ def generate_report(
     """Render `report` as PDF/A with its data attached, and record the export in the audit trail
     (in the session's transaction: the caller commits). `generated_by` is printed as "Generated
     by" and is the PDF's author; the audit event's actor is the current audit context's."""
+    from reports.rendering import PDF_VARIANT, ReportStamp, render_pdf
+
     generated_at = (now or utcnow()).replace(microsecond=0)
     stamp = ReportStamp(
         report_id=new_report_id(generated_at),
