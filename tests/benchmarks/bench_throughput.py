@@ -15,7 +15,11 @@ On SQLite, loopback only, every load bounded by time:
 2. The same SQL statements each request runs (captured from the app for that very request) are
    run from the same number of processes, each in one deferred transaction per "request", on
    their own connections: the raw-SQL rate. The ratio of the two is the aim (≥ 60 %).
-3. A nonconformity register bigger than REPORT_SYNC_MAX_ROWS is asked for while clients read the
+3. Writers: complaints created through the API (`POST /api/v1/complaints`, a bearer token with
+   the intake scope) at concurrency 8 and 32 for `--seconds` each: writes/s, p50, p95, p99,
+   errors (aim ≥ 150 writes/s, 0 errors), and then `flask audit verify` on the file: the chain
+   must still verify after every racing write.
+4. A nonconformity register bigger than REPORT_SYNC_MAX_ROWS is asked for while clients read the
    complaint list at concurrency 4: the register is a background task, run by a separate
    `flask scheduler run` process. The list's p95 while it renders against its p95 without (aim:
    within 20 %).
@@ -62,6 +66,7 @@ TITLE = "Throughput under gunicorn (SQLite)"
 DEFAULT_COMPLAINTS = 100_000
 CONCURRENCY = (8, 32)
 RATIO_AIM = 0.60
+WRITES_AIM = 150  # writes per second through the API, on SQLite
 P95_AIM = 1.20
 PASSWORD = "benchmark password 1234"
 CPU_SAMPLE_REQUESTS = 100
@@ -95,6 +100,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="run the scheduler process that renders the register at this nice value (a lower "
         "CPU priority than the web workers'; env BENCH_THROUGHPUT_SCHEDULER_NICE; "
         "default %(default)s)",
+    )
+    parser.add_argument(
+        "--writes-only",
+        action="store_true",
+        help="measure only the API's concurrent writes (no reads, no register)",
     )
     parser.add_argument("--tmp-dir", default=os.environ.get("BENCH_TMP_DIR") or None)
     return parser.parse_args(argv)
@@ -130,7 +140,7 @@ def prepare(database_url: str, instance_dir: Path) -> dict[str, Any]:
 
             nonconformities = db.session.scalar(select(func.count()).select_from(Nonconformity))
             user = create_user(role="quality_lead", password=PASSWORD)
-            _, secret = create_token(name="benchmark", scopes="read")
+            _, secret = create_token(name="benchmark", scopes=["read", "intake"])
             db.session.commit()
             email = user.email
         list_path = "/complaints?" + urlencode(
@@ -264,9 +274,18 @@ def sign_in(port: int, email: str) -> str:
 
 
 def load(
-    port: int, path: str, headers: dict[str, str], concurrency: int, seconds: float
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    concurrency: int,
+    seconds: float,
+    *,
+    method: str = "GET",
+    body: str | None = None,
+    ok: int = 200,
 ) -> dict[str, Any]:
-    """`concurrency` clients request `path` one after another for `seconds`."""
+    """`concurrency` clients send `method path` one after another for `seconds`; an answer
+    other than `ok` counts as an error."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -276,12 +295,12 @@ def load(
         while time.monotonic() < deadline:
             started = time.perf_counter()
             try:
-                status, _, _ = request(port, path, headers)
+                status, _, _ = request(port, path, headers, method, body)
             except OSError:
                 status = 0
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
-                if status == 200:
+                if status == ok:
                     latencies.append(elapsed)
                 else:
                     errors[0] += 1
@@ -297,6 +316,7 @@ def load(
         "rate": len(latencies) / wall,
         "p50": percentile(latencies, 0.50) if latencies else float("nan"),
         "p95": percentile(latencies, 0.95) if latencies else float("nan"),
+        "p99": percentile(latencies, 0.99) if latencies else float("nan"),
         "errors": errors[0],
     }
 
@@ -392,7 +412,7 @@ def _run(args: argparse.Namespace, tmp: Path) -> list[Figure]:
         }
         for path, headers, _key in scenarios.values():  # every worker has served each page once
             load(port, path, headers, workers, 1.0)
-        for label, (path, headers, key) in scenarios.items():
+        for label, (path, headers, key) in ({} if args.writes_only else scenarios).items():
             statements = prepared["statements"][key]
             for concurrency in CONCURRENCY:
                 say(f"  {label}, c={concurrency}: HTTP for {args.seconds:g} s…")
@@ -414,10 +434,70 @@ def _run(args: argparse.Namespace, tmp: Path) -> list[Figure]:
                         "aim ≥ 60 %: " + ("met" if ratio >= RATIO_AIM else "missed"),
                     ),
                 ]
-        figures += register_in_progress(args, database_url, tmp, port, cookie, prepared)
+        figures += concurrent_writes(args, database_url, tmp, port, prepared)
+        if not args.writes_only:
+            figures += register_in_progress(args, database_url, tmp, port, cookie, prepared)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    return figures
+
+
+def concurrent_writes(
+    args: argparse.Namespace, database_url: str, tmp: Path, port: int, prepared: dict[str, Any]
+) -> list[Figure]:
+    """Complaints created through the API by racing clients, then the audit chain verified."""
+    headers = {
+        "Authorization": f"Bearer {prepared['token']}",
+        "Content-Type": "application/json",
+    }
+    body = json.dumps({"title": "Benchmark complaint", "channel": "phone", "severity": "medium"})
+    figures: list[Figure] = []
+    for concurrency in CONCURRENCY:
+        say(f"  API complaint create, c={concurrency}: HTTP for {args.seconds:g} s…")
+        measured = load(
+            port,
+            "/api/v1/complaints",
+            headers,
+            concurrency,
+            args.seconds,
+            method="POST",
+            body=body,
+            ok=201,
+        )
+        name = f"API complaint create, c={concurrency}"
+        met = measured["rate"] >= WRITES_AIM and measured["errors"] == 0
+        figures += [
+            Figure(
+                f"{name}: writes",
+                measured["rate"],
+                "writes/s",
+                f"aim ≥ {WRITES_AIM} and 0 errors: " + ("met" if met else "missed"),
+            ),
+            Figure(f"{name}: HTTP p50", measured["p50"], "ms"),
+            Figure(f"{name}: HTTP p95", measured["p95"], "ms"),
+            Figure(f"{name}: HTTP p99", measured["p99"], "ms"),
+            Figure(f"{name}: errors", measured["errors"], "requests", "aim 0"),
+        ]
+    say("  verifying the audit chain after the racing writes…")
+    verified = subprocess.run(
+        [*flask_command(), "--app", "wsgi", "audit", "verify"],
+        cwd=REPO_ROOT,
+        env=subprocess_env(database_url, tmp),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    figures.append(
+        Figure(
+            "audit chain after the writes",
+            0 if verified.returncode == 0 else 1,
+            "breaks",
+            (verified.stdout or verified.stderr).strip().splitlines()[-1][:90]
+            if (verified.stdout or verified.stderr).strip()
+            else "",
+        )
+    )
     return figures
 
 
