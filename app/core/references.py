@@ -8,9 +8,7 @@ gives its number back.
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, String
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Integer, String, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.core.db import Base
@@ -24,27 +22,23 @@ class ReferenceCounter(Base):
     last_value: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# The same SQL on SQLite and PostgreSQL, written once: the dialects' insert constructs are not
+# cached by SQLAlchemy and would be compiled anew for every record.
+_TAKE = text(
+    "INSERT INTO reference_counter (prefix, year, last_value) VALUES (:prefix, :year, :count) "
+    "ON CONFLICT (prefix, year) DO UPDATE "
+    "SET last_value = reference_counter.last_value + excluded.last_value "
+    "RETURNING last_value"
+)
+
+
 def take_numbers(session: Session, prefix: str, year: int, count: int = 1) -> int:
     """Add `count` to the (prefix, year) counter, creating it at zero, and return its new last
     value: one upsert, so even two transactions taking the first number of a year at once queue
     on the row instead of both inserting it (PostgreSQL answered one of them with a unique
     violation when this was a read-then-insert)."""
-    table = ReferenceCounter.__table__
-    dialect_insert = postgresql_insert if _dialect(session) == "postgresql" else sqlite_insert
-    statement = (
-        dialect_insert(table)
-        .values(prefix=prefix, year=year, last_value=count)
-        .on_conflict_do_update(
-            index_elements=[table.c.prefix, table.c.year],
-            set_={"last_value": table.c.last_value + count},
-        )
-        .returning(table.c.last_value)
-    )
-    return int(session.execute(statement).scalar_one())
-
-
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
+    found = session.execute(_TAKE, {"prefix": prefix, "year": year, "count": count})
+    return int(found.scalar_one())
 
 
 def next_reference(session: Session, prefix: str, year: int) -> str:
