@@ -19,9 +19,9 @@ This module owns the rules, and every write keeps the tables exact in its own tr
 
 - the ORM (forms, workflow transitions, reopenings, the API, deletions): `_before_flush` and
   `_after_flush` take each touched complaint's and recovery action's contribution out as it is
-  in the database before the flush and put it back as it is after, with one grouped upsert per
-  table (`INSERT … SELECT … ON CONFLICT DO UPDATE SET n = n + excluded.n`), which concurrent
-  writers on PostgreSQL may run at the same time without losing an addition;
+  in the database before the flush and put it back as it is after: a grouped SELECT of the cells,
+  then one upsert per cell (`INSERT … ON CONFLICT DO UPDATE SET n = n + excluded.n`), which
+  concurrent writers on PostgreSQL may run at the same time without losing an addition;
 - bulk inserts that bypass the ORM (demo seeding, file import) call `add_complaints` and
   `add_recovery_actions` with the new ids;
 - `rebuild()` (`flask --app wsgi metrics rebuild`) recomputes both tables from the base tables,
