@@ -36,7 +36,7 @@ from app.api.schemas import (
     SatisfactionOut,
 )
 from app.capa.models import Capa
-from app.complaints.listing import search_clause
+from app.complaints.listing import search_clause, with_linked_names
 from app.complaints.models import Complaint, RecoveryAction
 from app.core.errors import ServiceError
 from app.extensions import db
@@ -150,19 +150,15 @@ def complaint_page(query: ComplaintQuery) -> tuple[list[Row[Any]], str | None]:
         statement = statement.where(Complaint.updated_at >= query.updated_since)
     if query.q is not None and query.q.strip():
         statement = statement.where(search_clause(query.q))
-    statement = (
+    statement = with_linked_names(
         statement.with_only_columns(
             *Complaint.__table__.columns,
-            _LISTED_CUSTOMER.name.label("customer_name"),
             _LISTED_CUSTOMER.external_id.label("customer_external_id"),
-            _LISTED_PROCESS.name.label("process_name"),
-            _LISTED_CATEGORY.name.label("category_name"),
-            _LISTED_ASSIGNEE.full_name.label("assignee_name"),
-        )
-        .outerjoin(_LISTED_CUSTOMER, _LISTED_CUSTOMER.id == Complaint.customer_id)
-        .outerjoin(_LISTED_PROCESS, _LISTED_PROCESS.id == Complaint.process_id)
-        .outerjoin(_LISTED_CATEGORY, _LISTED_CATEGORY.id == Complaint.category_id)
-        .outerjoin(_LISTED_ASSIGNEE, _LISTED_ASSIGNEE.id == Complaint.assignee_id)
+        ),
+        customer=_LISTED_CUSTOMER,
+        process=_LISTED_PROCESS,
+        category=_LISTED_CATEGORY,
+        assignee=_LISTED_ASSIGNEE,
     )
     rows = list(db.session.execute(_keyset(statement, Complaint, query.limit, query.cursor)))
     return _cut(rows, query.limit)

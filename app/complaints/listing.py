@@ -152,8 +152,33 @@ def complaint_list_rows(ids: Sequence[int]) -> list[Row[Any]]:
     return [by_id[complaint_id] for complaint_id in ids if complaint_id in by_id]
 
 
+def with_linked_names(
+    statement: Select[Any],
+    *,
+    customer: Any = Customer,
+    process: Any = Process,
+    category: Any = Category,
+    assignee: Any = User,
+) -> Select[Any]:
+    """`statement` over complaints with the names of what each complaint points at, joined in
+    (customer_name, process_name, category_name, assignee_name; None where there is none).
+    Aliases may stand for the four models where the statement joins them already."""
+    return (
+        statement.add_columns(
+            customer.name.label("customer_name"),
+            process.name.label("process_name"),
+            category.name.label("category_name"),
+            assignee.full_name.label("assignee_name"),
+        )
+        .outerjoin(customer, customer.id == Complaint.customer_id)
+        .outerjoin(process, process.id == Complaint.process_id)
+        .outerjoin(category, category.id == Complaint.category_id)
+        .outerjoin(assignee, assignee.id == Complaint.assignee_id)
+    )
+
+
 # complaint_list_rows' statement, built once (building it cost more than running it).
-_LIST_ROWS = (
+_LIST_ROWS = with_linked_names(
     select(
         Complaint.id,
         Complaint.reference,
@@ -162,17 +187,8 @@ _LIST_ROWS = (
         Complaint.status,
         Complaint.severity,
         Complaint.escalation_level,
-        Customer.name.label("customer_name"),
-        Process.name.label("process_name"),
-        Category.name.label("category_name"),
-        User.full_name.label("assignee_name"),
     )
-    .outerjoin(Customer, Customer.id == Complaint.customer_id)
-    .outerjoin(Process, Process.id == Complaint.process_id)
-    .outerjoin(Category, Category.id == Complaint.category_id)
-    .outerjoin(User, User.id == Complaint.assignee_id)
-    .where(Complaint.id.in_(bindparam("ids", expanding=True)))
-)
+).where(Complaint.id.in_(bindparam("ids", expanding=True)))
 
 
 CSV_HEADER = (
